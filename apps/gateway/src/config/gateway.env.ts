@@ -1,0 +1,53 @@
+import { Transform } from 'class-transformer';
+import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { BaseAppEnv, loadEnv, toInt } from '#config';
+import type { NatsSettings } from '#messaging';
+
+class GatewayEnv extends BaseAppEnv {
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  /** Public base URL; tenants' issuers are `<base>/t/{tenant}`. Defaults to http://localhost:<PORT>. */
+  @IsString()
+  @Matches(/^(|https?:\/\/[^\s/]+(\/[^\s]*)?)$/, { message: 'PUBLIC_BASE_URL must be an http(s) URL' })
+  PUBLIC_BASE_URL = '';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(10 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 64 * 1024;
+}
+
+export interface GatewayConfig {
+  logLevel: string;
+  port: number;
+  host: string;
+  publicBaseUrl: string;
+  bodyLimit: number;
+  shutdownTimeoutMs: number;
+  nats: NatsSettings;
+}
+
+export function publicBaseUrl(configured: string, port: number): string {
+  return (configured || `http://localhost:${port}`).replace(/\/+$/, '');
+}
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
+  const e = loadEnv(GatewayEnv, env);
+  return {
+    logLevel: e.LOG_LEVEL,
+    port: e.PORT,
+    host: e.HOST,
+    publicBaseUrl: publicBaseUrl(e.PUBLIC_BASE_URL, e.PORT),
+    bodyLimit: e.BODY_LIMIT_BYTES,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    nats: { url: e.NATS_URL, subjectPrefix: e.HANDOVER_SUBJECT_PREFIX, requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS, name: 'gateway' },
+  };
+}

@@ -1,0 +1,43 @@
+import 'reflect-metadata';
+import { exitOnStartupFailure } from '#config';
+import { createLogger } from '#observability';
+import { databaseCheck } from '#storage';
+import { connectBus, connectDatabase, connectRedis, exitGracefullyOnSignals, runApp } from '#runtime';
+import { loadTokenConfig } from './config/token.env.js';
+import { tokenDatabase } from './token.database.js';
+import { TokenModule } from './token.module.js';
+
+/** Distributed mode: the token app as its own process against NATS, Redis and PostgreSQL. */
+async function main(): Promise<void> {
+  const config = loadTokenConfig(process.env);
+  const logger = createLogger('token', config.logLevel);
+  const { bus } = await connectBus(config.nats);
+  const store = await connectRedis(config.redis);
+  const database = await connectDatabase(config.database.url, config.database.poolSize, tokenDatabase);
+  const running = await runApp({
+    name: 'token',
+    logger,
+    bus,
+    port: config.opsPort,
+    module: TokenModule.register({
+      rpc: bus.client,
+      store,
+      database,
+      secretKey: config.secretKey,
+      healthChecks: { nats: () => bus.check(), redis: () => store.ping(), database: databaseCheck(database) },
+    }),
+  });
+  logger.info({ port: running.port }, 'token app ready');
+  exitGracefullyOnSignals(
+    async () => {
+      await running.close();
+      await bus.close();
+      await store.close();
+      await database.destroy();
+    },
+    logger,
+    config.shutdownTimeoutMs,
+  );
+}
+
+main().catch((err: unknown) => exitOnStartupFailure(err, 'token'));

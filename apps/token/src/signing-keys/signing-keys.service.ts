@@ -1,0 +1,54 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import type { JwksReply, PublicJwk } from '#contracts';
+import { SecretBox } from '#security';
+import { SigningKeyRepository } from './signing-key.repository.js';
+
+export const SIGNING_ALG = 'ES256';
+const CACHE_TTL_MS = 30_000;
+
+/**
+ * Owns tenants' signing keys: creates a tenant's first ES256 key on first use, publishes public halves only,
+ * and caches them briefly (keys change only by rotation, which the admin issue adds with its own event).
+ */
+@Injectable()
+export class SigningKeysService {
+  private readonly cache = new Map<string, { keys: PublicJwk[]; expiresAt: number }>();
+
+  constructor(
+    @Inject(SigningKeyRepository) private readonly repository: SigningKeyRepository,
+    @Inject(SecretBox) private readonly secretBox: SecretBox,
+  ) {}
+
+  async publicJwks(tenantId: string): Promise<JwksReply> {
+    const cached = this.cache.get(tenantId);
+    if (cached && cached.expiresAt > Date.now()) return { keys: cached.keys };
+    let keys = await this.repository.findPublishable(tenantId);
+    if (!keys.some((k) => k.status === 'active')) {
+      await this.createActiveKey(tenantId);
+      keys = await this.repository.findPublishable(tenantId);
+    }
+    const published = keys.map((k) => toPublicJwk(k.publicJwk, k.kid, k.alg));
+    this.cache.set(tenantId, { keys: published, expiresAt: Date.now() + CACHE_TTL_MS });
+    return { keys: published };
+  }
+
+  private async createActiveKey(tenantId: string): Promise<void> {
+    const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(publicJwk);
+    const privateJwk = JSON.stringify(await exportJWK(privateKey));
+    await this.repository.insertActiveIfNone({
+      kid,
+      tenantId,
+      alg: SIGNING_ALG,
+      publicJwk: publicJwk as Record<string, string>,
+      privateJwkSealed: this.secretBox.seal(privateJwk, kid),
+    });
+  }
+}
+
+/** Copies only public members: a JWKS must never carry `d` (or `k`). */
+function toPublicJwk(jwk: Record<string, string>, kid: string, alg: string): PublicJwk {
+  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, kid, alg, use: 'sig' };
+}

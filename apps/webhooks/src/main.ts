@@ -1,0 +1,40 @@
+import 'reflect-metadata';
+import { exitOnStartupFailure } from '#config';
+import { createLogger } from '#observability';
+import { connectBus, connectDatabase, exitGracefullyOnSignals, openJetStream, runApp } from '#runtime';
+import { databaseCheck } from '#storage';
+import { loadWebhooksConfig } from './config/webhooks.env.js';
+import { webhooksDatabase } from './webhooks.database.js';
+import { WebhooksModule } from './webhooks.module.js';
+
+/** Distributed mode: the webhooks app as its own process against NATS (with JetStream) and PostgreSQL. */
+async function main(): Promise<void> {
+  const config = loadWebhooksConfig(process.env);
+  const logger = createLogger('webhooks', config.logLevel);
+  const { bus, connection } = await connectBus(config.nats);
+  const streams = await openJetStream(connection, config.nats.url);
+  const database = await connectDatabase(config.database.url, config.database.poolSize, webhooksDatabase);
+  const running = await runApp({
+    name: 'webhooks',
+    logger,
+    bus,
+    port: config.opsPort,
+    module: WebhooksModule.register({
+      rpc: bus.client,
+      database,
+      healthChecks: { nats: () => bus.check(), jetstream: () => streams.check(), database: databaseCheck(database) },
+    }),
+  });
+  logger.info({ port: running.port }, 'webhooks app ready');
+  exitGracefullyOnSignals(
+    async () => {
+      await running.close();
+      await bus.close();
+      await database.destroy();
+    },
+    logger,
+    config.shutdownTimeoutMs,
+  );
+}
+
+main().catch((err: unknown) => exitOnStartupFailure(err, 'webhooks'));

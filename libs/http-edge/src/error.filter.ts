@@ -1,0 +1,24 @@
+import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { throwError, type Observable } from 'rxjs';
+import { toRpcErrorBody } from '#messaging';
+import type { Logger } from '#observability';
+import { toHttpError } from './http-error.js';
+
+/**
+ * The one global error filter of every app. Over HTTP, every error (Nest's, Fastify's body-parser errors,
+ * unknown routes, ours) leaves as `{ error, error_description }` with its status; on the bus, it leaves as the
+ * `RpcErrorBody` the caller rebuilds into the same error.
+ */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
+    if (host.getType() === 'rpc') return throwError(() => toRpcErrorBody(exception, this.logger));
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { status, body, headers } = toHttpError(exception, this.logger);
+    if (reply.sent) return;
+    void reply.status(status).headers(headers).header('cache-control', 'no-store').send(body);
+  }
+}

@@ -1,0 +1,66 @@
+import { EventPattern, MessagePattern } from '@nestjs/microservices';
+import {
+  EventPayloads,
+  RequestPayloads,
+  validatePayload,
+  type EventOf,
+  type EventSubject,
+  type ReplyOf,
+  type RequestOf,
+  type RequestSubject,
+} from '#contracts';
+
+type RequestHandlerMethod<S extends RequestSubject> = (
+  payload: RequestOf<S>,
+  ...rest: never[]
+) => Promise<ReplyOf<S>> | ReplyOf<S>;
+
+type EventHandlerMethod<E extends EventSubject> = (payload: EventOf<E>, ...rest: never[]) => Promise<void> | void;
+
+/** Extras read by the transports: `broadcast` events reach every replica instead of one queue-group member. */
+export interface HandlerExtras {
+  broadcast?: boolean;
+}
+
+/**
+ * Marks a method as the handler of a request subject. The method's parameter and return types are checked
+ * against `RequestMap` at compile time, and the payload is validated against the subject's contract class on
+ * receipt, before the method runs; an invalid payload is answered with `invalid_request`.
+ */
+export function HandleRequest<S extends RequestSubject>(subject: S) {
+  return <M extends RequestHandlerMethod<S>>(
+    target: object,
+    key: string | symbol,
+    descriptor: TypedPropertyDescriptor<M>,
+  ): void => {
+    const original = descriptor.value as unknown as (this: unknown, payload: unknown, ...rest: unknown[]) => unknown;
+    const payloadClass = RequestPayloads[subject];
+    const validated = function (this: unknown, payload: unknown, ...rest: unknown[]) {
+      return original.call(this, validatePayload(payloadClass as never, payload), ...rest);
+    };
+    Object.defineProperty(validated, 'name', { value: original.name });
+    descriptor.value = validated as unknown as M;
+    MessagePattern(subject)(target, key, descriptor as PropertyDescriptor);
+  };
+}
+
+/**
+ * Marks a method as a listener of an event subject. With `{ broadcast: true }` every replica of the app hears
+ * the event (cache invalidation, revocation sets); otherwise one member of the app's queue group does.
+ */
+export function HandleEvent<E extends EventSubject>(subject: E, extras: HandlerExtras = {}) {
+  return <M extends EventHandlerMethod<E>>(
+    target: object,
+    key: string | symbol,
+    descriptor: TypedPropertyDescriptor<M>,
+  ): void => {
+    const original = descriptor.value as unknown as (this: unknown, payload: unknown, ...rest: unknown[]) => unknown;
+    const payloadClass = EventPayloads[subject];
+    const validated = function (this: unknown, payload: unknown, ...rest: unknown[]) {
+      return original.call(this, validatePayload(payloadClass as never, payload), ...rest);
+    };
+    Object.defineProperty(validated, 'name', { value: original.name });
+    descriptor.value = validated as unknown as M;
+    EventPattern(subject, extras as Record<string, unknown>)(target, key, descriptor as PropertyDescriptor);
+  };
+}

@@ -1,0 +1,69 @@
+import { HandoverError } from '#contracts';
+import { requestContext } from '#observability';
+
+export type BrokerHandler = (data: unknown) => Promise<unknown>;
+
+interface Subscription {
+  /** Queue group: one member per group gets each event; `undefined` means "every subscriber". */
+  group: string | undefined;
+  handler: BrokerHandler;
+}
+
+/**
+ * The embedded mode's bus: all five apps run in one process and meet here. It keeps NATS's semantics, so
+ * code that works embedded works distributed: a request goes to one handler (round robin across replicas),
+ * with "no responders" when there is none; an event reaches one member per queue group and every
+ * broadcast listener. Payloads are copied through JSON, as they would be on the wire.
+ */
+export class InProcessBroker {
+  private readonly requestHandlers = new Map<string, BrokerHandler[]>();
+  private readonly eventSubscriptions = new Map<string, Subscription[]>();
+  private roundRobin = 0;
+
+  handle(subject: string, handler: BrokerHandler): () => void {
+    const list = this.requestHandlers.get(subject) ?? [];
+    list.push(handler);
+    this.requestHandlers.set(subject, list);
+    return () => this.requestHandlers.set(subject, (this.requestHandlers.get(subject) ?? []).filter((h) => h !== handler));
+  }
+
+  subscribe(subject: string, group: string | undefined, handler: BrokerHandler): () => void {
+    const subscription: Subscription = { group, handler };
+    const list = this.eventSubscriptions.get(subject) ?? [];
+    list.push(subscription);
+    this.eventSubscriptions.set(subject, list);
+    return () =>
+      this.eventSubscriptions.set(subject, (this.eventSubscriptions.get(subject) ?? []).filter((s) => s !== subscription));
+  }
+
+  async request(subject: string, payload: unknown): Promise<unknown> {
+    const handlers = this.requestHandlers.get(subject);
+    if (!handlers || handlers.length === 0) {
+      throw HandoverError.unavailable(`no service answers ${subject}`);
+    }
+    const handler = handlers[this.roundRobin++ % handlers.length];
+    const context = { requestId: requestContext.requestId() };
+    const reply = await requestContext.run(context, () => handler(copy(payload)));
+    return copy(reply);
+  }
+
+  publish(subject: string, payload: unknown): void {
+    const subscriptions = this.eventSubscriptions.get(subject) ?? [];
+    const seenGroups = new Set<string>();
+    const context = { requestId: requestContext.requestId() };
+    for (const { group, handler } of subscriptions) {
+      if (group !== undefined) {
+        if (seenGroups.has(group)) continue;
+        seenGroups.add(group);
+      }
+      // Events are delivered asynchronously, like NATS: the publisher never waits for listeners.
+      setImmediate(() => {
+        void requestContext.run(context, () => handler(copy(payload))).catch(() => undefined);
+      });
+    }
+  }
+}
+
+function copy<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}

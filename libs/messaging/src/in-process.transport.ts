@@ -1,0 +1,70 @@
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import { lastValueFrom, isObservable, defaultIfEmpty } from 'rxjs';
+import type { EventOf, EventSubject, ReplyOf, RequestOf, RequestSubject } from '#contracts';
+import { InProcessBroker } from './in-process-broker.js';
+import { RpcClient } from './rpc-client.js';
+import { errorFromWire } from './wire.js';
+import type { HandlerExtras } from './handler.decorators.js';
+
+/** Nest transport strategy that registers an app's `@HandleRequest`/`@HandleEvent` methods on the broker. */
+export class InProcessServer extends Server implements CustomTransportStrategy {
+  override readonly transportId = Symbol('in-process');
+  private readonly unsubscribers: Array<() => void> = [];
+
+  constructor(
+    private readonly broker: InProcessBroker,
+    private readonly queueGroup: string,
+  ) {
+    super();
+  }
+
+  listen(callback: (...args: unknown[]) => void): void {
+    for (const [pattern, handler] of this.messageHandlers) {
+      this.unsubscribers.push(
+        handler.isEventHandler
+          ? this.broker.subscribe(pattern, (handler.extras as HandlerExtras | undefined)?.broadcast ? undefined : this.queueGroup, (data) =>
+              this.invoke(handler, data),
+            )
+          : this.broker.handle(pattern, (data) => this.invoke(handler, data, pattern)),
+      );
+    }
+    callback();
+  }
+
+  close(): void {
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+  }
+
+  on(): void {
+    // The in-process transport has no connection events.
+  }
+
+  unwrap<T>(): T {
+    return this.broker as T;
+  }
+
+  private async invoke(handler: MessageHandler, data: unknown, subject?: string): Promise<unknown> {
+    try {
+      const result: unknown = await handler(data, undefined);
+      return isObservable(result) ? await lastValueFrom(result.pipe(defaultIfEmpty(undefined))) : result;
+    } catch (err) {
+      // Nest's exception zone hands back the filter's RpcErrorBody; rebuild the caller's error from it.
+      throw errorFromWire(err, subject ?? 'an event');
+    }
+  }
+}
+
+export class InProcessRpcClient extends RpcClient {
+  constructor(private readonly broker: InProcessBroker) {
+    super();
+  }
+
+  request<S extends RequestSubject>(subject: S, payload: RequestOf<S>): Promise<ReplyOf<S>> {
+    return this.broker.request(subject, payload) as Promise<ReplyOf<S>>;
+  }
+
+  publish<E extends EventSubject>(subject: E, payload: EventOf<E>): Promise<void> {
+    this.broker.publish(subject, payload);
+    return Promise.resolve();
+  }
+}

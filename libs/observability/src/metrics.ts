@@ -1,0 +1,50 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, register, type Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics. One registry per process: in embedded mode the five apps share it (their metrics carry
+ * an `app` label), so every metric is created once and looked up after.
+ */
+let defaultsCollected = false;
+
+export function metricsRegistry(): Registry {
+  if (!defaultsCollected) {
+    collectDefaultMetrics({ register });
+    defaultsCollected = true;
+  }
+  return register;
+}
+
+function getOrCreate<T>(name: string, create: () => T): T {
+  return (register.getSingleMetric(name) as T | undefined) ?? create();
+}
+
+export function counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
+  return getOrCreate(name, () => new Counter({ name, help, labelNames, registers: [register] }));
+}
+
+export function gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
+  return getOrCreate(name, () => new Gauge({ name, help, labelNames, registers: [register] }));
+}
+
+export function histogram<L extends string>(
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+): Histogram<L> {
+  return getOrCreate(name, () => new Histogram({ name, help, labelNames, buckets, registers: [register] }));
+}
+
+export const httpRequestDuration = () =>
+  histogram('handover_http_request_duration_seconds', 'HTTP requests served, by route and status', [
+    'app',
+    'method',
+    'route',
+    'status',
+  ] as const);
+
+export const busRequestDuration = () =>
+  histogram('handover_bus_request_duration_seconds', 'Requests sent over the bus, by subject and outcome', [
+    'subject',
+    'outcome',
+  ] as const);

@@ -1,0 +1,3 @@
+export * from './app-runner.js';
+export * from './shutdown.js';
+export * from './distributed-infra.js';

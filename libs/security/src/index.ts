@@ -1,0 +1,2 @@
+export * from './constant-equals.js';
+export * from './keys.js';

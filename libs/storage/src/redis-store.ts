@@ -1,0 +1,83 @@
+import { createClient, type RedisClientType } from 'redis';
+import { HandoverError } from '#contracts';
+import { ShortLivedStore } from './short-lived-store.js';
+
+export interface RedisSettings {
+  url: string;
+  /** Prepended to every key, so deployments and test runs can share a server. */
+  keyPrefix: string;
+}
+
+/**
+ * The distributed mode's store. The offline queue is off and every command has a deadline, so when Redis is
+ * down a call fails within about a second (→ 503) instead of waiting in a queue; the client keeps
+ * reconnecting in the background and recovers without a restart.
+ */
+export class RedisShortLivedStore extends ShortLivedStore {
+  private constructor(
+    private readonly client: RedisClientType,
+    private readonly prefix: string,
+  ) {
+    super();
+  }
+
+  /** Connects, failing fast (no endless retry) when Redis cannot be reached at start. */
+  static async connect(settings: RedisSettings): Promise<RedisShortLivedStore> {
+    let connectedOnce = false;
+    const client: RedisClientType = createClient({
+      url: settings.url,
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: 2000,
+        reconnectStrategy: (retries: number, cause: Error) =>
+          connectedOnce ? Math.min(50 * 2 ** retries, 1000) : cause,
+      },
+      commandOptions: { timeout: 1000 },
+    } as Parameters<typeof createClient>[0]) as RedisClientType;
+    client.on('error', () => {
+      // Reported through readiness and per-command errors; an unhandled 'error' event would crash the process.
+    });
+    await client.connect();
+    connectedOnce = true;
+    return new RedisShortLivedStore(client, settings.keyPrefix);
+  }
+
+  async put(key: string, value: string, ttlSeconds: number): Promise<void> {
+    await this.call(() => this.client.set(this.prefix + key, value, { expiration: { type: 'EX', value: ttlSeconds } }));
+  }
+
+  async putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    const result = await this.call(() =>
+      this.client.set(this.prefix + key, value, { condition: 'NX', expiration: { type: 'EX', value: ttlSeconds } }),
+    );
+    return result === 'OK';
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.call(() => this.client.get(this.prefix + key));
+  }
+
+  async take(key: string): Promise<string | null> {
+    return this.call(() => this.client.getDel(this.prefix + key));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.call(() => this.client.del(this.prefix + key));
+  }
+
+  async ping(): Promise<void> {
+    await this.call(() => this.client.ping());
+  }
+
+  async close(): Promise<void> {
+    if (this.client.isOpen) this.client.destroy();
+  }
+
+  private async call<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (err) {
+      throw HandoverError.unavailable('the short-lived store (Redis) is unavailable', err);
+    }
+  }
+}

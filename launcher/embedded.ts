@@ -19,7 +19,9 @@ import { loadEmbeddedConfig } from './embedded.env.js';
  * short-lived store and an embedded PostgreSQL (PGlite) under the data directory, migrated by the same TypeORM
  * migrations as distributed mode. Needs no NATS, Redis or PostgreSQL, and never touches them.
  */
-export async function startEmbedded(env: NodeJS.ProcessEnv): Promise<{ apps: RunningApp[]; port: number; stop(): Promise<void> }> {
+export async function startEmbedded(
+  env: NodeJS.ProcessEnv,
+): Promise<{ apps: RunningApp[]; port: number; stop(): Promise<void> }> {
   const config = loadEmbeddedConfig(env);
   const logger = createLogger('embedded', config.logLevel);
   const dataDir = resolve(config.dataDir);
@@ -67,13 +69,22 @@ export async function startEmbedded(env: NodeJS.ProcessEnv): Promise<{ apps: Run
     }),
   });
   const identityBus = bus();
-  await start({ name: 'identity', logger, bus: identityBus, module: IdentityModule.register({ rpc: identityBus.client, healthChecks: {} }) });
+  await start({
+    name: 'identity',
+    logger,
+    bus: identityBus,
+    module: IdentityModule.register({ rpc: identityBus.client, healthChecks: {} }),
+  });
   const webhooksBus = bus();
   await start({
     name: 'webhooks',
     logger,
     bus: webhooksBus,
-    module: WebhooksModule.register({ rpc: webhooksBus.client, database: webhooksDb, healthChecks: { database: databaseCheck(webhooksDb) } }),
+    module: WebhooksModule.register({
+      rpc: webhooksBus.client,
+      database: webhooksDb,
+      healthChecks: { database: databaseCheck(webhooksDb) },
+    }),
   });
   const gatewayBus = bus();
   const gateway = await start({
@@ -117,7 +128,11 @@ if (isEntryPoint) {
   startEmbedded(process.env).then(
     (running) => {
       const config = loadEmbeddedConfig(process.env);
-      exitGracefullyOnSignals(() => running.stop(), createLogger('embedded', config.logLevel), config.shutdownTimeoutMs);
+      exitGracefullyOnSignals(
+        () => running.stop(),
+        createLogger('embedded', config.logLevel),
+        config.shutdownTimeoutMs,
+      );
     },
     (err: unknown) => exitOnStartupFailure(err, 'embedded'),
   );

@@ -41,41 +41,42 @@ type EnvClass<T = object> = new (...args: any[]) => T;
 /** Adds the Redis variables to an env class (apps compose only what they use). */
 export function WithRedis<B extends EnvClass>(Base: B) {
   class RedisEnv extends Base {
-  @IsString()
-  @Matches(URL_OF(['redis', 'rediss']), { message: 'REDIS_URL must be a redis:// URL, e.g. redis://127.0.0.1:6379' })
-  REDIS_URL!: string;
+    @IsString()
+    @Matches(URL_OF(['redis', 'rediss']), { message: 'REDIS_URL must be a redis:// URL, e.g. redis://127.0.0.1:6379' })
+    REDIS_URL!: string;
 
-  @IsString()
-  @Matches(/^[A-Za-z0-9_:.-]{1,64}$/, { message: 'HANDOVER_REDIS_PREFIX must be 1-64 characters of [A-Za-z0-9_:.-]' })
-  HANDOVER_REDIS_PREFIX = 'handover:';
+    @IsString()
+    @Matches(/^[A-Za-z0-9_:.-]{1,64}$/, { message: 'HANDOVER_REDIS_PREFIX must be 1-64 characters of [A-Za-z0-9_:.-]' })
+    HANDOVER_REDIS_PREFIX = 'handover:';
   }
   return RedisEnv;
 }
 
 export function WithDatabase<B extends EnvClass>(Base: B) {
   class DatabaseEnv extends Base {
-  @IsString()
-  @Matches(URL_OF(['postgres', 'postgresql']), {
-    message: 'DATABASE_URL must be a postgres:// URL, e.g. postgres://postgres@127.0.0.1:5432/handover',
-  })
-  DATABASE_URL!: string;
+    @IsString()
+    @Matches(URL_OF(['postgres', 'postgresql']), {
+      message: 'DATABASE_URL must be a postgres:// URL, e.g. postgres://postgres@127.0.0.1:5432/handover',
+    })
+    DATABASE_URL!: string;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  DATABASE_POOL_SIZE = 10;
+    @Transform(toInt)
+    @IsInt()
+    @Min(1)
+    @Max(200)
+    DATABASE_POOL_SIZE = 10;
   }
   return DatabaseEnv;
 }
 
 export function WithSecretKey<B extends EnvClass>(Base: B) {
   class SecretKeyEnv extends Base {
-  @IsString()
-  @Matches(/^[A-Za-z0-9_-]{43,}$/, {
-    message: 'HANDOVER_SECRET_KEY must be at least 32 random bytes, base64url (e.g. `openssl rand -base64 32 | tr "+/" "-_" | tr -d =`)',
-  })
-  HANDOVER_SECRET_KEY!: string;
+    @IsString()
+    @Matches(/^[A-Za-z0-9_-]{43,}$/, {
+      message:
+        'HANDOVER_SECRET_KEY must be at least 32 random bytes, base64url (e.g. `openssl rand -base64 32 | tr "+/" "-_" | tr -d =`)',
+    })
+    HANDOVER_SECRET_KEY!: string;
   }
   return SecretKeyEnv;
 }
@@ -83,11 +84,11 @@ export function WithSecretKey<B extends EnvClass>(Base: B) {
 /** The port of a back-end app's operations endpoint (`/health`, `/metrics`). */
 export function WithOpsPort<B extends EnvClass>(Base: B, defaultPort: number) {
   class OpsPortEnv extends Base {
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
-  OPS_PORT = defaultPort;
+    @Transform(toInt)
+    @IsInt()
+    @Min(0)
+    @Max(65535)
+    OPS_PORT = defaultPort;
   }
   return OpsPortEnv;
 }

@@ -26,7 +26,9 @@ function describeCause(cause: unknown): string {
   if (cause instanceof AggregateError && cause.errors.length > 0) return describeCause(cause.errors[0]);
   if (cause instanceof Error) {
     const code = (cause as { code?: unknown }).code;
-    return typeof code === 'string' && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message || String(code);
+    return typeof code === 'string' && !cause.message.includes(code)
+      ? `${code} ${cause.message}`
+      : cause.message || String(code);
   }
   return String(cause);
 }
@@ -55,7 +57,8 @@ export function loadEnv<T extends object>(envClass: new () => T, env: NodeJS.Pro
 
 /** Prints a start-up failure plainly and exits non-zero; used by every entry point. */
 export function exitOnStartupFailure(err: unknown, app: string): never {
-  const message = err instanceof ConfigError || err instanceof StartupError ? err.message : (err as Error)?.stack ?? String(err);
+  const message =
+    err instanceof ConfigError || err instanceof StartupError ? err.message : ((err as Error)?.stack ?? String(err));
   process.stderr.write(`${JSON.stringify({ level: 'fatal', app, msg: `${app} failed to start: ${message}` })}\n`);
   process.stderr.write(`handover ${app}: failed to start: ${message}\n`);
   process.exit(1);

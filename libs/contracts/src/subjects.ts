@@ -62,7 +62,8 @@ export const SubjectCatalogue: { readonly [S in RequestSubject | EventSubject]: 
     servedBy: ['gateway'],
     sentBy: ['token'],
     delivery: 'every-replica',
-    purpose: "A session ended: every gateway replica adds it to its revocation set so the session's tokens die at once.",
+    purpose:
+      "A session ended: every gateway replica adds it to its revocation set so the session's tokens die at once.",
   },
   'tenant.changed': {
     kind: 'event',

@@ -1,7 +1,14 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { httpRequestDuration, NestPinoLogger, REQUEST_ID_HEADER, requestContext, sanitizeRequestId, type Logger } from '#observability';
+import {
+  httpRequestDuration,
+  NestPinoLogger,
+  REQUEST_ID_HEADER,
+  requestContext,
+  sanitizeRequestId,
+  type Logger,
+} from '#observability';
 import { ErrorFilter } from './error.filter.js';
 
 export interface HttpAppOptions {
@@ -18,11 +25,15 @@ export interface HttpAppOptions {
  * edge behaviour every app shares: request ids, JSON errors for everything (Nest routes Fastify's own errors,
  * such as body-parser failures and unknown routes, through the global filter), metrics per route, an access log.
  */
-export async function createHttpApp(module: Type | DynamicModule, options: HttpAppOptions): Promise<NestFastifyApplication> {
+export async function createHttpApp(
+  module: Type | DynamicModule,
+  options: HttpAppOptions,
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimit,
     routerOptions: { maxParamLength: 512 },
-    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => sanitizeRequestId(req.headers[REQUEST_ID_HEADER]),
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
+      sanitizeRequestId(req.headers[REQUEST_ID_HEADER]),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
@@ -44,7 +55,10 @@ export async function createHttpApp(module: Type | DynamicModule, options: HttpA
   });
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    duration.observe({ app: options.app, method: req.method, route, status: reply.statusCode }, reply.elapsedTime / 1000);
+    duration.observe(
+      { app: options.app, method: req.method, route, status: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
     if (options.accessLog) {
       options.logger.info({
         requestId: req.id,

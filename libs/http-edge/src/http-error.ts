@@ -87,11 +87,13 @@ function describe(exception: unknown, code: ErrorCode): string {
   const fixed = PUBLIC_DESCRIPTIONS[code];
   if (fixed) return fixed;
   const fastifyCode = (exception as { code?: unknown })?.code;
-  if (fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY' || exception instanceof SyntaxError) return 'the body is not valid JSON';
+  if (fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY' || exception instanceof SyntaxError)
+    return 'the body is not valid JSON';
   if (fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'the JSON body is empty';
   if (exception instanceof HttpException) {
     const response = exception.getResponse();
-    const message = typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
+    const message =
+      typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
     if (Array.isArray(message)) return message.join('; ');
     if (typeof message === 'string') return message;
   }

@@ -1,6 +1,6 @@
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { InProcessBroker } from './in-process-broker.js';
+import { type InProcessBroker } from './in-process-broker.js';
 import { InProcessRpcClient, InProcessServer } from './in-process.transport.js';
 import { HandoverNatsServer, NatsRpcClient, type NatsSettings } from './nats.transport.js';
 import type { RpcClient } from './rpc-client.js';

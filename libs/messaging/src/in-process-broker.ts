@@ -24,7 +24,11 @@ export class InProcessBroker {
     const list = this.requestHandlers.get(subject) ?? [];
     list.push(handler);
     this.requestHandlers.set(subject, list);
-    return () => this.requestHandlers.set(subject, (this.requestHandlers.get(subject) ?? []).filter((h) => h !== handler));
+    return () =>
+      this.requestHandlers.set(
+        subject,
+        (this.requestHandlers.get(subject) ?? []).filter((h) => h !== handler),
+      );
   }
 
   subscribe(subject: string, group: string | undefined, handler: BrokerHandler): () => void {
@@ -33,7 +37,10 @@ export class InProcessBroker {
     list.push(subscription);
     this.eventSubscriptions.set(subject, list);
     return () =>
-      this.eventSubscriptions.set(subject, (this.eventSubscriptions.get(subject) ?? []).filter((s) => s !== subscription));
+      this.eventSubscriptions.set(
+        subject,
+        (this.eventSubscriptions.get(subject) ?? []).filter((s) => s !== subscription),
+      );
   }
 
   async request(subject: string, payload: unknown): Promise<unknown> {

@@ -1,7 +1,7 @@
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { lastValueFrom, isObservable, defaultIfEmpty } from 'rxjs';
 import type { EventOf, EventSubject, ReplyOf, RequestOf, RequestSubject } from '#contracts';
-import { InProcessBroker } from './in-process-broker.js';
+import { type InProcessBroker } from './in-process-broker.js';
 import { RpcClient } from './rpc-client.js';
 import { errorFromWire } from './wire.js';
 import type { HandlerExtras } from './handler.decorators.js';
@@ -22,8 +22,10 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
     for (const [pattern, handler] of this.messageHandlers) {
       this.unsubscribers.push(
         handler.isEventHandler
-          ? this.broker.subscribe(pattern, (handler.extras as HandlerExtras | undefined)?.broadcast ? undefined : this.queueGroup, (data) =>
-              this.invoke(handler, data),
+          ? this.broker.subscribe(
+              pattern,
+              (handler.extras as HandlerExtras | undefined)?.broadcast ? undefined : this.queueGroup,
+              (data) => this.invoke(handler, data),
             )
           : this.broker.handle(pattern, (data) => this.invoke(handler, data, pattern)),
       );

@@ -54,7 +54,11 @@ export class DurableStreams {
     }
   }
 
-  async ensureConsumer(stream: string, durableName: string, config: Partial<ConsumerConfig> & { ack_wait_ms: number; max_deliver: number }): Promise<void> {
+  async ensureConsumer(
+    stream: string,
+    durableName: string,
+    config: Partial<ConsumerConfig> & { ack_wait_ms: number; max_deliver: number },
+  ): Promise<void> {
     const { ack_wait_ms, ...rest } = config;
     const full: Partial<ConsumerConfig> = {
       durable_name: durableName,

@@ -1,6 +1,19 @@
 import { ServerNats, type MessageHandler } from '@nestjs/microservices';
-import { connect, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { HandoverError, type EventOf, type EventSubject, type ReplyOf, type RequestOf, type RequestSubject } from '#contracts';
+import {
+  connect,
+  headers as natsHeaders,
+  type Msg,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
+import {
+  HandoverError,
+  type EventOf,
+  type EventSubject,
+  type ReplyOf,
+  type RequestOf,
+  type RequestSubject,
+} from '#contracts';
 import { REQUEST_ID_HEADER, requestContext, sanitizeRequestId } from '#observability';
 import { RpcClient } from './rpc-client.js';
 import { errorFromWire, type WireReply } from './wire.js';
@@ -128,9 +141,13 @@ export class NatsRpcClient extends RpcClient {
     const h = natsHeaders();
     h.set(REQUEST_ID_HEADER, requestContext.requestId());
     try {
-      this.connection.publish(prefixed(this.settings.subjectPrefix, subject), JSON.stringify({ pattern: subject, data: payload }), {
-        headers: h,
-      });
+      this.connection.publish(
+        prefixed(this.settings.subjectPrefix, subject),
+        JSON.stringify({ pattern: subject, data: payload }),
+        {
+          headers: h,
+        },
+      );
     } catch (err) {
       throw HandoverError.unavailable(`cannot publish ${subject}`, err);
     }

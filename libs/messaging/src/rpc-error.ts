@@ -11,5 +11,9 @@ export function toRpcErrorBody(exception: unknown, logger: Logger): RpcErrorBody
   if (exception instanceof HandoverError) return exception.toBody();
   const errorId = randomUUID();
   logger.error({ err: exception, errorId }, 'unexpected error in a bus handler');
-  return { error: 'temporarily_unavailable', error_description: `unexpected condition (error id ${errorId})`, retry_after: 1 };
+  return {
+    error: 'temporarily_unavailable',
+    error_description: `unexpected condition (error id ${errorId})`,
+    retry_after: 1,
+  };
 }

@@ -45,7 +45,11 @@ export class NestPinoLogger implements LoggerService {
     this.write('fatal', message, params);
   }
 
-  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, params: unknown[]): void {
+  private write(
+    level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal',
+    message: unknown,
+    params: unknown[],
+  ): void {
     if (!this.logger.isLevelEnabled(level)) return;
     const context = typeof params[params.length - 1] === 'string' ? (params[params.length - 1] as string) : undefined;
     if (typeof message === 'object' && message !== null) {

@@ -23,5 +23,11 @@ export async function connectRedis(settings: RedisSettings): Promise<RedisShortL
 }
 
 export async function connectDatabase(url: string, poolSize: number, spec: AppDatabaseSpec): Promise<DataSource> {
-  return reachOrFail('PostgreSQL', 'DATABASE_URL', url, () => openDatabase({ kind: 'postgres', url, poolSize }, spec), 6000);
+  return reachOrFail(
+    'PostgreSQL',
+    'DATABASE_URL',
+    url,
+    () => openDatabase({ kind: 'postgres', url, poolSize }, spec),
+    6000,
+  );
 }

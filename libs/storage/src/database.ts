@@ -2,9 +2,7 @@ import { DataSource, type DataSourceOptions, type EntitySchema, type LoggerOptio
 import { pglitePoolClass } from './pglite-pool.js';
 
 /** Where an app's durable data lives: the machine's PostgreSQL (distributed) or embedded PGlite files. */
-export type DatabaseTarget =
-  | { kind: 'postgres'; url: string; poolSize: number }
-  | { kind: 'pglite'; dataDir: string };
+export type DatabaseTarget = { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
 
 export interface AppDatabaseSpec {
   /** Owning app, e.g. `token`; names its schema and its migrations table. */
@@ -35,8 +33,19 @@ export async function openDatabase(target: DatabaseTarget, spec: AppDatabaseSpec
   } as const;
   const options: DataSourceOptions =
     target.kind === 'postgres'
-      ? { ...common, url: target.url, poolSize: target.poolSize, connectTimeoutMS: 3000, extra: { query_timeout: 5000 } }
-      : { ...common, driver: { Pool: pglitePoolClass(target.dataDir) }, uuidExtension: 'pgcrypto', installExtensions: false };
+      ? {
+          ...common,
+          url: target.url,
+          poolSize: target.poolSize,
+          connectTimeoutMS: 3000,
+          extra: { query_timeout: 5000 },
+        }
+      : {
+          ...common,
+          driver: { Pool: pglitePoolClass(target.dataDir) },
+          uuidExtension: 'pgcrypto',
+          installExtensions: false,
+        };
   const dataSource = new DataSource(options);
   await dataSource.initialize();
   try {

@@ -67,7 +67,11 @@ class PGliteClient extends EventEmitter {
     const cb = typeof params === 'function' ? params : callback;
     const values = typeof params === 'function' ? undefined : params;
     const promise = run(this.db, sql, values);
-    if (cb) promise.then((r) => cb(null, r), (e: Error) => cb(e));
+    if (cb)
+      promise.then(
+        (r) => cb(null, r),
+        (e: Error) => cb(e),
+      );
     return promise;
   }
 }
@@ -118,7 +122,10 @@ export function pglitePoolClass(dataDir: string) {
           await (await this.entry.db).close();
         }
       })();
-      done.then(() => callback?.(null), (e: Error) => callback?.(e));
+      done.then(
+        () => callback?.(null),
+        (e: Error) => callback?.(e),
+      );
       return done;
     }
   };

@@ -48,6 +48,11 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     publicBaseUrl: publicBaseUrl(e.PUBLIC_BASE_URL, e.PORT),
     bodyLimit: e.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    nats: { url: e.NATS_URL, subjectPrefix: e.HANDOVER_SUBJECT_PREFIX, requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS, name: 'gateway' },
+    nats: {
+      url: e.NATS_URL,
+      subjectPrefix: e.HANDOVER_SUBJECT_PREFIX,
+      requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS,
+      name: 'gateway',
+    },
   };
 }

@@ -12,6 +12,8 @@ export class HomeController {
 
   @Get()
   home(@Res() reply: FastifyReply, @RequestHeaders('accept') _accept?: string): void {
-    void reply.headers(PAGE_HEADERS).send(renderHomePage({ baseUrl: this.options.publicBaseUrl, mode: this.options.mode }));
+    void reply
+      .headers(PAGE_HEADERS)
+      .send(renderHomePage({ baseUrl: this.options.publicBaseUrl, mode: this.options.mode }));
   }
 }

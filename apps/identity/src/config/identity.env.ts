@@ -16,6 +16,11 @@ export function loadIdentityConfig(env: NodeJS.ProcessEnv): IdentityConfig {
     logLevel: e.LOG_LEVEL,
     opsPort: e.OPS_PORT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    nats: { url: e.NATS_URL, subjectPrefix: e.HANDOVER_SUBJECT_PREFIX, requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS, name: 'identity' },
+    nats: {
+      url: e.NATS_URL,
+      subjectPrefix: e.HANDOVER_SUBJECT_PREFIX,
+      requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS,
+      name: 'identity',
+    },
   };
 }

@@ -21,7 +21,12 @@ export function loadTokenConfig(env: NodeJS.ProcessEnv): TokenConfig {
     logLevel: e.LOG_LEVEL,
     opsPort: e.OPS_PORT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    nats: { url: e.NATS_URL, subjectPrefix: e.HANDOVER_SUBJECT_PREFIX, requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS, name: 'token' },
+    nats: {
+      url: e.NATS_URL,
+      subjectPrefix: e.HANDOVER_SUBJECT_PREFIX,
+      requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS,
+      name: 'token',
+    },
     redis: { url: e.REDIS_URL, keyPrefix: e.HANDOVER_REDIS_PREFIX },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     secretKey: decodeSecretKey(e.HANDOVER_SECRET_KEY),

@@ -15,7 +15,9 @@ export class SigningKeys1763856000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
     // At most one active key per tenant: concurrent first uses race on this index, and one wins.
-    await q.query(`CREATE UNIQUE INDEX signing_keys_one_active ON token.signing_keys (tenant_id) WHERE status = 'active'`);
+    await q.query(
+      `CREATE UNIQUE INDEX signing_keys_one_active ON token.signing_keys (tenant_id) WHERE status = 'active'`,
+    );
     await q.query(`CREATE INDEX signing_keys_tenant ON token.signing_keys (tenant_id, created_at)`);
   }
 

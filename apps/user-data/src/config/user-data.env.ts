@@ -30,7 +30,12 @@ export function loadUserDataConfig(env: NodeJS.ProcessEnv): UserDataConfig {
     logLevel: e.LOG_LEVEL,
     opsPort: e.OPS_PORT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    nats: { url: e.NATS_URL, subjectPrefix: e.HANDOVER_SUBJECT_PREFIX, requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS, name: 'user-data' },
+    nats: {
+      url: e.NATS_URL,
+      subjectPrefix: e.HANDOVER_SUBJECT_PREFIX,
+      requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS,
+      name: 'user-data',
+    },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     secretKey: decodeSecretKey(e.HANDOVER_SECRET_KEY),
     seedDemo: e.HANDOVER_DEMO === '1',

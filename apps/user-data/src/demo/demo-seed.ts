@@ -25,10 +25,10 @@ export async function seedDemo(dataSource: DataSource, hasher: SecretHasher, bas
     );
     if (inserted.length === 0) return false;
     const tenantId = inserted[0].id;
-    await tx.query(`INSERT INTO user_data.api_keys (tenant_id, kind, key_hash, label) VALUES ($1, 'host', $2, 'demo host')`, [
-      tenantId,
-      hasher.hash(Demo.hostKey),
-    ]);
+    await tx.query(
+      `INSERT INTO user_data.api_keys (tenant_id, kind, key_hash, label) VALUES ($1, 'host', $2, 'demo host')`,
+      [tenantId, hasher.hash(Demo.hostKey)],
+    );
     await tx.query(
       `INSERT INTO user_data.api_keys (tenant_id, kind, key_hash, label) VALUES (NULL, 'admin', $1, 'demo admin')
        ON CONFLICT (key_hash) DO NOTHING`,

@@ -84,7 +84,15 @@ export class Initial1763856000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ['transactions', 'accounts', 'users', 'vendor_data_elements', 'vendors', 'api_keys', 'tenants']) {
+    for (const table of [
+      'transactions',
+      'accounts',
+      'users',
+      'vendor_data_elements',
+      'vendors',
+      'api_keys',
+      'tenants',
+    ]) {
       await q.query(`DROP TABLE user_data.${table}`);
     }
   }

@@ -17,7 +17,12 @@ export function loadWebhooksConfig(env: NodeJS.ProcessEnv): WebhooksConfig {
     logLevel: e.LOG_LEVEL,
     opsPort: e.OPS_PORT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    nats: { url: e.NATS_URL, subjectPrefix: e.HANDOVER_SUBJECT_PREFIX, requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS, name: 'webhooks' },
+    nats: {
+      url: e.NATS_URL,
+      subjectPrefix: e.HANDOVER_SUBJECT_PREFIX,
+      requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS,
+      name: 'webhooks',
+    },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
   };
 }

@@ -1,2 +1,3 @@
 export * from './services.js';
 export * from './run-env.js';
+export * from './automock.js';

@@ -14,7 +14,7 @@ import {
   type RequestOf,
   type RequestSubject,
 } from '#contracts';
-import { REQUEST_ID_HEADER, requestContext, sanitizeRequestId } from '#observability';
+import { busRequestDuration, REQUEST_ID_HEADER, requestContext, sanitizeRequestId } from '#observability';
 import { RpcClient } from './rpc-client.js';
 import { errorFromWire, type WireReply } from './wire.js';
 import type { HandlerExtras } from './handler.decorators.js';
@@ -113,7 +113,22 @@ export class NatsRpcClient extends RpcClient {
     super();
   }
 
+  private readonly duration = busRequestDuration();
+
   async request<S extends RequestSubject>(subject: S, payload: RequestOf<S>): Promise<ReplyOf<S>> {
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      return await this.send(subject, payload);
+    } catch (err) {
+      outcome = err instanceof HandoverError ? err.code : 'error';
+      throw err;
+    } finally {
+      this.duration.observe({ subject, outcome }, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async send<S extends RequestSubject>(subject: S, payload: RequestOf<S>): Promise<ReplyOf<S>> {
     const id = String(++nextRequestNumber);
     const h = natsHeaders();
     h.set(REQUEST_ID_HEADER, requestContext.requestId());

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsInt, Max, Min } from 'class-validator';
+import { IsInt, IsString, Max, Min } from 'class-validator';
 import { loadEnv, toInt } from '#config';
 
 class DistributedLauncherEnv {
@@ -15,9 +15,27 @@ class DistributedLauncherEnv {
   @Min(0)
   @Max(65535)
   PORT = 3000;
+
+  /** Read only to check, before starting any app, that the services accept connections (the apps validate them). */
+  @IsString()
+  NATS_URL = '';
+
+  @IsString()
+  REDIS_URL = '';
+
+  @IsString()
+  DATABASE_URL = '';
 }
 
 export function loadDistributedLauncherConfig(env: NodeJS.ProcessEnv) {
   const e = loadEnv(DistributedLauncherEnv, env);
-  return { gatewayReplicas: e.GATEWAY_REPLICAS, port: e.PORT };
+  return {
+    gatewayReplicas: e.GATEWAY_REPLICAS,
+    port: e.PORT,
+    services: [
+      { name: 'NATS', variable: 'NATS_URL', url: e.NATS_URL, defaultPort: 4222 },
+      { name: 'Redis', variable: 'REDIS_URL', url: e.REDIS_URL, defaultPort: 6379 },
+      { name: 'PostgreSQL', variable: 'DATABASE_URL', url: e.DATABASE_URL, defaultPort: 5432 },
+    ].filter((s) => s.url !== ''),
+  };
 }

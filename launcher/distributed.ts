@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exitOnStartupFailure } from '#config';
+import { exitOnStartupFailure, reachOrFail } from '#config';
 import { loadDistributedLauncherConfig } from './distributed.env.js';
 
 /**
@@ -13,8 +14,15 @@ import { loadDistributedLauncherConfig } from './distributed.env.js';
 const APPS = ['user-data', 'token', 'identity', 'webhooks'] as const;
 const here = dirname(fileURLToPath(import.meta.url));
 
-function main(): void {
+async function main(): Promise<void> {
   const config = loadDistributedLauncherConfig(process.env);
+  // Five Node processes take seconds to load on a small machine before each finds its NATS unreachable; a
+  // TCP check first names an unreachable service at once. Each app still validates and connects on its own.
+  await Promise.all(
+    config.services.map((s) =>
+      reachOrFail(s.name, s.variable, s.url, () => acceptsConnections(s.url, s.defaultPort), 3000),
+    ),
+  );
   const children: ChildProcess[] = [];
   let stopping = false;
 
@@ -51,8 +59,27 @@ function main(): void {
   process.once('SIGINT', () => stopAll(0));
 }
 
-try {
-  main();
-} catch (err) {
-  exitOnStartupFailure(err, 'launcher');
+/** Resolves when `url`'s host accepts a TCP connection; a value that is not a URL is left to the app to report. */
+function acceptsConnections(url: string, defaultPort: number): Promise<void> {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return Promise.resolve();
+  }
+  const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(target.port || defaultPort);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', (err) => {
+      socket.destroy();
+      reject(err);
+    });
+  });
 }
+
+main().catch((err: unknown) => exitOnStartupFailure(err, 'launcher'));

@@ -1,5 +1,5 @@
-// The gateway's public surface for the embedded launcher; nothing else imports an app.
+// The gateway's public surface, for the embedded launcher and the compose check (test/unit).
 export { GatewayModule, type GatewayDeps } from './gateway.module.js';
 export { GatewayOptions } from './gateway.options.js';
 export { serveOpenApi } from './openapi.js';
-export { publicBaseUrl } from './config/gateway.env.js';
+export { loadGatewayConfig, publicBaseUrl, type GatewayConfig } from './config/gateway.env.js';

@@ -1,3 +1,4 @@
-// The token app's public surface for the embedded launcher; nothing else imports an app.
+// The token app's public surface, for the embedded launcher and the compose check (test/unit).
 export { TokenModule, type TokenDeps } from './token.module.js';
 export { tokenDatabase } from './token.database.js';
+export { loadTokenConfig, type TokenConfig } from './config/token.env.js';

@@ -1,3 +1,4 @@
-// The webhooks app's public surface for the embedded launcher; nothing else imports an app.
+// The webhooks app's public surface, for the embedded launcher and the compose check (test/unit).
 export { WebhooksModule, type WebhooksDeps } from './webhooks.module.js';
 export { webhooksDatabase } from './webhooks.database.js';
+export { loadWebhooksConfig, type WebhooksConfig } from './config/webhooks.env.js';

@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 
 /** A configuration problem found at start: names every bad or missing variable at once. */
 export class ConfigError extends Error {
@@ -44,8 +44,16 @@ function problemsOf(errors: ValidationError[]): string[] {
  */
 export function loadEnv<T extends object>(envClass: new () => T, env: NodeJS.ProcessEnv): T {
   const defaults = new envClass() as Record<string, unknown>;
+  // A required variable (`NATS_URL!: string`) has no initialiser, so it is not a key of `defaults`; its
+  // validation decorators declare it.
+  const declared = new Set([
+    ...Object.keys(defaults),
+    ...getMetadataStorage()
+      .getTargetValidationMetadatas(envClass, '', true, false)
+      .map((m) => m.propertyName),
+  ]);
   const provided: Record<string, unknown> = {};
-  for (const key of Object.keys(defaults)) {
+  for (const key of declared) {
     const value = env[key];
     if (value !== undefined && value !== '') provided[key] = value;
   }

@@ -21,6 +21,7 @@ export const DomainErrorCodes = [
   'method_not_allowed',
   'conflict',
   'payload_too_large',
+  'uri_too_long',
   'unsupported_media_type',
   'too_many_requests',
   'request_header_fields_too_large',

@@ -7,3 +7,4 @@ export * from './token/get-jwks.js';
 export * from './user-data/get-tenant.js';
 export * from './events/session-logged-out.js';
 export * from './events/tenant-changed.js';
+export * from './subjects-doc.js';

@@ -27,6 +27,8 @@ export function statusForError(code: ErrorCode): number {
       return 409;
     case 'payload_too_large':
       return 413;
+    case 'uri_too_long':
+      return 414;
     case 'unsupported_media_type':
       return 415;
     case 'too_many_requests':

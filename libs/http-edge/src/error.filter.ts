@@ -19,6 +19,12 @@ export class ErrorFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body, headers } = toHttpError(exception, this.logger);
     if (reply.sent) return;
-    void reply.status(status).headers(headers).header('cache-control', 'no-store').send(body);
+    // A route's own content type (`application/jwk-set+json`, `text/html`) does not describe an error body.
+    void reply
+      .status(status)
+      .headers(headers)
+      .header('content-type', 'application/json; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(body);
   }
 }

@@ -1,6 +1,8 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
 import {
   httpRequestDuration,
   NestPinoLogger,
@@ -10,6 +12,7 @@ import {
   type Logger,
 } from '#observability';
 import { ErrorFilter } from './error.filter.js';
+import { toHttpError } from './http-error.js';
 
 export interface HttpAppOptions {
   app: string;
@@ -36,6 +39,20 @@ export async function createHttpApp(
       sanitizeRequestId(req.headers[REQUEST_ID_HEADER]),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // The router rejects a malformed URL (400) or an over-long path parameter (414) before Nest sees the
+    // request, and Node rejects unparsable requests and oversized headers before Fastify does: answer those in
+    // the same `{ error, error_description }` shape as everything else.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const { status, body, headers } = toHttpError(error, options.logger);
+      void reply
+        .status(status)
+        .headers(headers)
+        .header(REQUEST_ID_HEADER, request.id)
+        .header('content-type', 'application/json; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(body);
+    },
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket),
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: new NestPinoLogger(options.logger),
@@ -71,4 +88,27 @@ export async function createHttpApp(
     done();
   });
   return app;
+}
+
+/** Node's `clientError` (a request it cannot parse), answered as JSON like Fastify's default, in our shape. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, body] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [
+          431,
+          'Request Header Fields Too Large',
+          ['request_header_fields_too_large', 'the request headers are too large'],
+        ]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', ['invalid_request', 'the request was not received in time']]
+        : [400, 'Bad Request', ['invalid_request', 'malformed request']];
+  const json = JSON.stringify({ error: body[0], error_description: body[1] });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+    );
+  }
+  socket.destroy(error);
 }

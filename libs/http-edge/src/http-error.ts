@@ -27,6 +27,8 @@ function codeForStatus(status: number): ErrorCode | undefined {
       return 'conflict';
     case HttpStatus.PAYLOAD_TOO_LARGE:
       return 'payload_too_large';
+    case HttpStatus.URI_TOO_LONG:
+      return 'uri_too_long';
     case HttpStatus.UNSUPPORTED_MEDIA_TYPE:
       return 'unsupported_media_type';
     case HttpStatus.TOO_MANY_REQUESTS:
@@ -42,6 +44,7 @@ const PUBLIC_DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
   not_found: 'no such resource',
   method_not_allowed: 'method not allowed on this resource',
   payload_too_large: 'the request body exceeds the limit',
+  uri_too_long: 'the request path is too long',
   unsupported_media_type: 'unsupported content type',
 };
 
@@ -58,7 +61,12 @@ export function toHttpError(exception: unknown, logger: Logger): HttpErrorRespon
       headers['retry-after'] ??= '1';
       logger.warn({ err: exception.cause ?? exception }, exception.description);
     }
-    return { status: statusForError(exception.code), body: exception.toBody(), headers };
+    // The retry hint travels in the Retry-After header; the HTTP body is exactly `{ error, error_description }`.
+    return {
+      status: statusForError(exception.code),
+      body: { error: exception.code, error_description: exception.description },
+      headers,
+    };
   }
 
   const status = httpStatusOf(exception);

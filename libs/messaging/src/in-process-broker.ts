@@ -18,7 +18,8 @@ interface Subscription {
 export class InProcessBroker {
   private readonly requestHandlers = new Map<string, BrokerHandler[]>();
   private readonly eventSubscriptions = new Map<string, Subscription[]>();
-  private roundRobin = 0;
+  /** Next handler index per subject (one shared counter would starve a replica when subjects alternate). */
+  private readonly roundRobin = new Map<string, number>();
 
   handle(subject: string, handler: BrokerHandler): () => void {
     const list = this.requestHandlers.get(subject) ?? [];
@@ -48,7 +49,9 @@ export class InProcessBroker {
     if (!handlers || handlers.length === 0) {
       throw HandoverError.unavailable(`no service answers ${subject}`);
     }
-    const handler = handlers[this.roundRobin++ % handlers.length];
+    const turn = this.roundRobin.get(subject) ?? 0;
+    this.roundRobin.set(subject, turn + 1);
+    const handler = handlers[turn % handlers.length];
     const context = { requestId: requestContext.requestId() };
     const reply = await requestContext.run(context, () => handler(copy(payload)));
     return copy(reply);

@@ -1,4 +1,5 @@
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHttpApp } from '#http-edge';
 import type { BusBinding } from '#messaging';
@@ -50,7 +51,14 @@ export async function runApp(spec: AppSpec): Promise<RunningApp> {
   } else {
     await app.init();
   }
-  const health = app.get(HealthService, { strict: false });
+  // Not `app.get`: for a token it cannot find, Nest's application proxy exits the process (abortOnError)
+  // instead of throwing, and an app may have no HealthService (a test module, for one).
+  let health: HealthService | undefined;
+  try {
+    health = app.get(ModuleRef).get(HealthService, { strict: false });
+  } catch {
+    health = undefined;
+  }
   return {
     name: spec.name,
     app,

@@ -29,8 +29,9 @@ export class RedisShortLivedStore extends ShortLivedStore {
       disableOfflineQueue: true,
       socket: {
         connectTimeout: 2000,
-        reconnectStrategy: (retries: number, cause: Error) =>
-          connectedOnce ? Math.min(50 * 2 ** retries, 1000) : cause,
+        // `false` (not `cause`) gives up on a first connect: the client tells an Error apart with `instanceof`,
+        // which fails for a socket error from another realm (jest's sandbox) and then retries forever.
+        reconnectStrategy: (retries: number) => (connectedOnce ? Math.min(50 * 2 ** retries, 1000) : false),
       },
       commandOptions: { timeout: 1000 },
     } as Parameters<typeof createClient>[0]) as RedisClientType;

@@ -1,0 +1,106 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { MemoryShortLivedStore } from './short-lived-store.js';
+
+describe(MemoryShortLivedStore.name, () => {
+  let now: number;
+  let sut: MemoryShortLivedStore;
+
+  beforeEach(() => {
+    now = 1_700_000_000_000;
+    sut = new MemoryShortLivedStore(() => now);
+  });
+
+  afterEach(async () => {
+    await sut.close();
+  });
+
+  describe('put and get', () => {
+    it('should hand back a stored value until its TTL has passed', async () => {
+      await sut.put('code', 'grant-1', 30);
+
+      now += 29_999;
+      await expect(sut.get('code')).resolves.toBe('grant-1');
+    });
+
+    it('should forget a value once its TTL has passed', async () => {
+      await sut.put('code', 'grant-1', 30);
+
+      now += 30_000;
+      await expect(sut.get('code')).resolves.toBeNull();
+    });
+
+    it('should replace an earlier value and its TTL', async () => {
+      await sut.put('code', 'old', 1);
+      await sut.put('code', 'new', 60);
+
+      now += 10_000;
+      await expect(sut.get('code')).resolves.toBe('new');
+    });
+
+    it('should answer null for a key never stored', async () => {
+      await expect(sut.get('absent')).resolves.toBeNull();
+    });
+  });
+
+  describe('take', () => {
+    it('should hand a value out exactly once', async () => {
+      await sut.put('code', 'grant-1', 30);
+
+      await expect(sut.take('code')).resolves.toBe('grant-1');
+      await expect(sut.take('code')).resolves.toBeNull();
+      await expect(sut.get('code')).resolves.toBeNull();
+    });
+
+    it('should give the value to exactly one of many concurrent callers', async () => {
+      await sut.put('code', 'grant-1', 30);
+
+      const results = await Promise.all(Array.from({ length: 32 }, () => sut.take('code')));
+
+      expect(results.filter((r) => r !== null)).toEqual(['grant-1']);
+    });
+
+    it('should not hand out an expired value', async () => {
+      await sut.put('code', 'grant-1', 30);
+
+      now += 30_000;
+      await expect(sut.take('code')).resolves.toBeNull();
+    });
+  });
+
+  describe('putIfAbsent', () => {
+    it('should store a value only when the key is absent', async () => {
+      await expect(sut.putIfAbsent('jti', 'first', 60)).resolves.toBe(true);
+      await expect(sut.putIfAbsent('jti', 'second', 60)).resolves.toBe(false);
+      await expect(sut.get('jti')).resolves.toBe('first');
+    });
+
+    it('should store again once the earlier value has expired', async () => {
+      await sut.putIfAbsent('jti', 'first', 60);
+
+      now += 60_000;
+      await expect(sut.putIfAbsent('jti', 'second', 60)).resolves.toBe(true);
+      await expect(sut.get('jti')).resolves.toBe('second');
+    });
+
+    it('should let exactly one of many concurrent callers store', async () => {
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => sut.putIfAbsent('jti', `v${i}`, 60)));
+
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+  });
+
+  describe('delete', () => {
+    it('should remove a value', async () => {
+      await sut.put('code', 'grant-1', 30);
+      await sut.delete('code');
+
+      await expect(sut.get('code')).resolves.toBeNull();
+    });
+  });
+
+  describe('ping', () => {
+    it('should always be ready', async () => {
+      await expect(sut.ping()).resolves.toBeUndefined();
+    });
+  });
+});

@@ -1,0 +1,231 @@
+/**
+ * RedisShortLivedStore against real Redis: the machine's server (with this run's key prefix) for behaviour, and
+ * a private redis-server of the test's own for the fault cases (killed by PID). Nothing is mocked.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { HandoverError } from '#contracts';
+import { RedisShortLivedStore } from '#storage';
+import { closedPort, currentTestRun, freePort } from '#testing';
+import { PrivateRedis } from './private-redis.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Settles `attempt` and reports how long it took, so a test can bound it ("fails fast, never hangs"). */
+async function timed<T>(attempt: () => Promise<T>): Promise<{ ms: number; result: PromiseSettledResult<T> }> {
+  const started = performance.now();
+  const [result] = await Promise.allSettled([attempt()]);
+  return { ms: performance.now() - started, result: result! };
+}
+
+describe(RedisShortLivedStore.name, () => {
+  const run = currentTestRun();
+  const stores: RedisShortLivedStore[] = [];
+  let sut: RedisShortLivedStore;
+
+  /** A fresh key per test, so tests never see each other's values. */
+  const key = (name: string) => `${name}:${randomUUID()}`;
+
+  const connect = async (url = run.redisUrl) => {
+    const store = await RedisShortLivedStore.connect({ url, keyPrefix: run.redisPrefix });
+    stores.push(store);
+    return store;
+  };
+
+  beforeAll(async () => {
+    sut = await connect();
+  });
+
+  afterAll(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+  });
+
+  describe('put, get, take, delete', () => {
+    it('should hand back a stored value', async () => {
+      const k = key('code');
+      await sut.put(k, 'grant-1', 30);
+
+      await expect(sut.get(k)).resolves.toBe('grant-1');
+    });
+
+    it('should answer null for a key never stored', async () => {
+      await expect(sut.get(key('absent'))).resolves.toBeNull();
+    });
+
+    it("should keep values under the run's key prefix", async () => {
+      const k = key('prefixed');
+      await sut.put(k, 'v', 30);
+      const unprefixed = await RedisShortLivedStore.connect({ url: run.redisUrl, keyPrefix: '' });
+      stores.push(unprefixed);
+
+      await expect(unprefixed.get(run.redisPrefix + k)).resolves.toBe('v');
+      await expect(unprefixed.get(k)).resolves.toBeNull();
+    });
+
+    it('should replace an earlier value', async () => {
+      const k = key('code');
+      await sut.put(k, 'old', 30);
+      await sut.put(k, 'new', 30);
+
+      await expect(sut.get(k)).resolves.toBe('new');
+    });
+
+    it('should hand a value out once through take', async () => {
+      const k = key('code');
+      await sut.put(k, 'grant-1', 30);
+
+      await expect(sut.take(k)).resolves.toBe('grant-1');
+      await expect(sut.take(k)).resolves.toBeNull();
+      await expect(sut.get(k)).resolves.toBeNull();
+    });
+
+    it('should remove a value through delete', async () => {
+      const k = key('code');
+      await sut.put(k, 'grant-1', 30);
+      await sut.delete(k);
+
+      await expect(sut.get(k)).resolves.toBeNull();
+    });
+
+    it('should answer ping while Redis is up', async () => {
+      await expect(sut.ping()).resolves.toBeUndefined();
+    });
+  });
+
+  describe('TTL', () => {
+    it('should forget a value once its TTL has passed', async () => {
+      const k = key('short');
+      await sut.put(k, 'v', 1);
+      await expect(sut.get(k)).resolves.toBe('v');
+
+      await sleep(1100);
+
+      await expect(sut.get(k)).resolves.toBeNull();
+      await expect(sut.take(k)).resolves.toBeNull();
+    });
+
+    it('should let putIfAbsent store again once the earlier value has expired', async () => {
+      const k = key('marker');
+      await expect(sut.putIfAbsent(k, 'first', 1)).resolves.toBe(true);
+      await expect(sut.putIfAbsent(k, 'second', 1)).resolves.toBe(false);
+
+      await sleep(1100);
+
+      await expect(sut.putIfAbsent(k, 'third', 30)).resolves.toBe(true);
+      await expect(sut.get(k)).resolves.toBe('third');
+    });
+  });
+
+  describe('take', () => {
+    it('should give a value to exactly one of 64 concurrent callers on several connections, every time', async () => {
+      const replicas = [sut, ...(await Promise.all([connect(), connect(), connect()]))];
+      const winners: string[][] = [];
+
+      for (let round = 0; round < 50; round++) {
+        const k = key('race');
+        await sut.put(k, `grant-${round}`, 30);
+        const results = await Promise.all(Array.from({ length: 64 }, (_, i) => replicas[i % replicas.length]!.take(k)));
+        winners.push(results.filter((r) => r !== null));
+      }
+
+      expect(winners).toEqual(Array.from({ length: 50 }, (_, round) => [`grant-${round}`]));
+    });
+  });
+
+  describe('putIfAbsent', () => {
+    it('should let exactly one of 20 concurrent callers store', async () => {
+      const others = await Promise.all([connect(), connect()]);
+      const replicas = [sut, ...others];
+      const k = key('jti');
+
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => replicas[i % replicas.length]!.putIfAbsent(k, `v${i}`, 30)),
+      );
+
+      expect(results.filter(Boolean)).toHaveLength(1);
+      await expect(sut.get(k)).resolves.toBe(`v${results.indexOf(true)}`);
+    });
+  });
+
+  describe('connect', () => {
+    it('should reject within 5 s when nothing listens at the URL, not retry forever', async () => {
+      const port = await closedPort();
+
+      const { ms, result } = await timed(() =>
+        RedisShortLivedStore.connect({ url: `redis://127.0.0.1:${port}`, keyPrefix: run.redisPrefix }),
+      );
+
+      expect(result.status).toBe('rejected');
+      expect(ms).toBeLessThan(5000);
+    });
+  });
+
+  describe('when Redis dies and comes back', () => {
+    let server: PrivateRedis;
+    let store: RedisShortLivedStore;
+
+    beforeAll(async () => {
+      server = new PrivateRedis(await freePort());
+      await server.start();
+      store = await connect(server.url);
+    });
+
+    afterAll(async () => {
+      await store.close();
+      await server.kill();
+    });
+
+    it('should fail every call with temporarily_unavailable within 2 s while Redis is down, then recover by itself', async () => {
+      const k = key('fault');
+      await store.put(k, 'before', 30);
+      await expect(store.get(k)).resolves.toBe('before');
+
+      await server.kill();
+
+      const calls: Record<string, () => Promise<unknown>> = {
+        put: () => store.put(k, 'v', 30),
+        putIfAbsent: () => store.putIfAbsent(key('fault'), 'v', 30),
+        get: () => store.get(k),
+        take: () => store.take(k),
+        delete: () => store.delete(k),
+        ping: () => store.ping(),
+      };
+      for (const [name, call] of Object.entries(calls)) {
+        const { ms, result } = await timed(call);
+        expect({ name, status: result.status }).toEqual({ name, status: 'rejected' });
+        const reason = (result as PromiseRejectedResult).reason as unknown;
+        expect(reason).toBeInstanceOf(HandoverError);
+        expect(reason).toMatchObject({ code: 'temporarily_unavailable', retryAfter: 1 });
+        expect(ms).toBeLessThan(2000);
+      }
+
+      await server.start();
+
+      // The client reconnects in the background (backoff at most 1 s); no one reconnects it by hand.
+      const deadline = Date.now() + 5000;
+      while (
+        !(await store.ping().then(
+          () => true,
+          () => false,
+        ))
+      ) {
+        if (Date.now() > deadline) throw new Error('the store did not recover within 5 s of Redis coming back');
+        await sleep(50);
+      }
+      const k2 = key('after');
+      await store.put(k2, 'after', 30);
+      await expect(store.get(k2)).resolves.toBe('after');
+      await expect(store.take(k2)).resolves.toBe('after');
+    });
+
+    it('should fail calls fast while Redis is down, not queue them until it returns', async () => {
+      await server.kill();
+
+      const pending = Array.from({ length: 10 }, () => timed(() => store.get(key('queued'))));
+      const settled = await Promise.all(pending);
+
+      expect(settled.map((s) => s.result.status)).toEqual(Array.from({ length: 10 }, () => 'rejected'));
+      expect(Math.max(...settled.map((s) => s.ms))).toBeLessThan(2000);
+    });
+  });
+});

@@ -1,8 +1,42 @@
 import type { EventSubject, RequestSubject } from './subjects.js';
 import { GetJwksRequest, type JwksReply } from './token/get-jwks.js';
+import {
+  ExchangeCodeRequest,
+  IntrospectRequest,
+  IssueCodeRequest,
+  RevokeRequest,
+  type IntrospectionReply,
+  type IssueCodeReply,
+  type RevokeReply,
+  type TokenReply,
+} from './token/codes.js';
+import {
+  CreateSessionRequest,
+  EndSessionRequest,
+  GetSessionRequest,
+  type CreateSessionReply,
+  type EndSessionReply,
+  type SessionRecord,
+} from './token/sessions.js';
+import { VerifyPasswordRequest } from './identity/verify-password.js';
 import { GetTenantRequest, type TenantReply } from './user-data/get-tenant.js';
+import {
+  GetUserCredentialsRequest,
+  GetVendorRequest,
+  ListAccountsRequest,
+  ListTransactionsRequest,
+  ResolveUserRequest,
+  VerifyApiKeyRequest,
+  type AccountsReply,
+  type ApiKeyReply,
+  type TransactionsReply,
+  type UserCredentialsReply,
+  type UserProfile,
+  type VendorRecord,
+} from './user-data/principals.js';
 import { SessionLoggedOut } from './events/session-logged-out.js';
 import { TenantChanged } from './events/tenant-changed.js';
+import { TokenRevoked } from './events/token-revoked.js';
 import type { PayloadClass } from './validation.js';
 
 /**
@@ -11,12 +45,27 @@ import type { PayloadClass } from './validation.js';
  */
 export interface RequestMap {
   'token.jwks.get': { request: GetJwksRequest; reply: JwksReply };
+  'token.session.create': { request: CreateSessionRequest; reply: CreateSessionReply };
+  'token.session.get': { request: GetSessionRequest; reply: SessionRecord };
+  'token.session.end': { request: EndSessionRequest; reply: EndSessionReply };
+  'token.code.issue': { request: IssueCodeRequest; reply: IssueCodeReply };
+  'token.code.exchange': { request: ExchangeCodeRequest; reply: TokenReply };
+  'token.introspect': { request: IntrospectRequest; reply: IntrospectionReply };
+  'token.revoke': { request: RevokeRequest; reply: RevokeReply };
+  'identity.password.verify': { request: VerifyPasswordRequest; reply: UserProfile };
   'user-data.tenant.get': { request: GetTenantRequest; reply: TenantReply };
+  'user-data.api-key.verify': { request: VerifyApiKeyRequest; reply: ApiKeyReply };
+  'user-data.user.resolve': { request: ResolveUserRequest; reply: UserProfile };
+  'user-data.user.credentials': { request: GetUserCredentialsRequest; reply: UserCredentialsReply };
+  'user-data.vendor.get': { request: GetVendorRequest; reply: VendorRecord };
+  'user-data.accounts.list': { request: ListAccountsRequest; reply: AccountsReply };
+  'user-data.transactions.list': { request: ListTransactionsRequest; reply: TransactionsReply };
 }
 
 /** Each event subject's payload. */
 export interface EventMap {
   'session.logged_out': SessionLoggedOut;
+  'token.revoked': TokenRevoked;
   'tenant.changed': TenantChanged;
 }
 
@@ -27,11 +76,26 @@ export type EventOf<E extends EventSubject> = EventMap[E];
 /** The class that validates each subject's payload on receipt (used by the handler decorators). */
 export const RequestPayloads: { readonly [S in RequestSubject]: PayloadClass<RequestOf<S>> } = {
   'token.jwks.get': GetJwksRequest,
+  'token.session.create': CreateSessionRequest,
+  'token.session.get': GetSessionRequest,
+  'token.session.end': EndSessionRequest,
+  'token.code.issue': IssueCodeRequest,
+  'token.code.exchange': ExchangeCodeRequest,
+  'token.introspect': IntrospectRequest,
+  'token.revoke': RevokeRequest,
+  'identity.password.verify': VerifyPasswordRequest,
   'user-data.tenant.get': GetTenantRequest,
+  'user-data.api-key.verify': VerifyApiKeyRequest,
+  'user-data.user.resolve': ResolveUserRequest,
+  'user-data.user.credentials': GetUserCredentialsRequest,
+  'user-data.vendor.get': GetVendorRequest,
+  'user-data.accounts.list': ListAccountsRequest,
+  'user-data.transactions.list': ListTransactionsRequest,
 };
 
 export const EventPayloads: { readonly [E in EventSubject]: PayloadClass<EventOf<E>> } = {
   'session.logged_out': SessionLoggedOut,
+  'token.revoked': TokenRevoked,
   'tenant.changed': TenantChanged,
 };
 

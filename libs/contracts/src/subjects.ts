@@ -11,11 +11,26 @@
  */
 export const RequestSubjects = {
   TokenJwksGet: 'token.jwks.get',
+  TokenSessionCreate: 'token.session.create',
+  TokenSessionGet: 'token.session.get',
+  TokenSessionEnd: 'token.session.end',
+  TokenCodeIssue: 'token.code.issue',
+  TokenCodeExchange: 'token.code.exchange',
+  TokenIntrospect: 'token.introspect',
+  TokenRevoke: 'token.revoke',
+  IdentityPasswordVerify: 'identity.password.verify',
   UserDataTenantGet: 'user-data.tenant.get',
+  UserDataApiKeyVerify: 'user-data.api-key.verify',
+  UserDataUserResolve: 'user-data.user.resolve',
+  UserDataUserCredentials: 'user-data.user.credentials',
+  UserDataVendorGet: 'user-data.vendor.get',
+  UserDataAccountsList: 'user-data.accounts.list',
+  UserDataTransactionsList: 'user-data.transactions.list',
 } as const;
 
 export const EventSubjects = {
   SessionLoggedOut: 'session.logged_out',
+  TokenRevoked: 'token.revoked',
   TenantChanged: 'tenant.changed',
 } as const;
 
@@ -50,6 +65,104 @@ export const SubjectCatalogue: { readonly [S in RequestSubject | EventSubject]: 
     delivery: 'queue-group',
     purpose: "A tenant's public signing keys (JWKS); creates the tenant's first key on first use.",
   },
+  'token.session.create': {
+    kind: 'request',
+    servedBy: ['token'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: 'Opens a platform session for a user the caller has authenticated; returns its 256-bit id.',
+  },
+  'token.session.get': {
+    kind: 'request',
+    servedBy: ['token'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: 'A live session by id (hosted pages); `not_found` once it has ended or expired.',
+  },
+  'token.session.end': {
+    kind: 'request',
+    servedBy: ['token'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: 'Ends a session (idempotent): its tokens die at once and `session.logged_out` is published.',
+  },
+  'token.code.issue': {
+    kind: 'request',
+    servedBy: ['token'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: 'Issues a one-time 30 s code bound to a session, a vendor and its plugin or redirect URI (and PKCE).',
+  },
+  'token.code.exchange': {
+    kind: 'request',
+    servedBy: ['token'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: 'Authenticates the vendor, consumes the code atomically and signs a 30 min `at+jwt` access token.',
+  },
+  'token.introspect': {
+    kind: 'request',
+    servedBy: ['token'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: 'RFC 7662 introspection for an authenticated vendor; `{active:false}` for anything inactive.',
+  },
+  'token.revoke': {
+    kind: 'request',
+    servedBy: ['token'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: "RFC 7009 revocation of the caller's own access token; another vendor's token is refused.",
+  },
+  'identity.password.verify': {
+    kind: 'request',
+    servedBy: ['identity'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: "Checks a login and password against the tenant's local users; the same error for every failure.",
+  },
+  'user-data.api-key.verify': {
+    kind: 'request',
+    servedBy: ['user-data'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: 'Resolves a host or admin API key (compared by keyed hash) to its kind and tenant.',
+  },
+  'user-data.user.resolve': {
+    kind: 'request',
+    servedBy: ['user-data'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: 'A user by login or id, for a session the host has authenticated itself.',
+  },
+  'user-data.user.credentials': {
+    kind: 'request',
+    servedBy: ['user-data'],
+    sentBy: ['identity'],
+    delivery: 'queue-group',
+    purpose: "A user's profile and password hash, for the identity app to verify a password.",
+  },
+  'user-data.vendor.get': {
+    kind: 'request',
+    servedBy: ['user-data'],
+    sentBy: ['token', 'gateway'],
+    delivery: 'queue-group',
+    purpose: "A vendor's registration: secret hash, plugin and redirect URIs, origins, scopes, PKCE and launch mode.",
+  },
+  'user-data.accounts.list': {
+    kind: 'request',
+    servedBy: ['user-data'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: "The user's accounts from the banking connector.",
+  },
+  'user-data.transactions.list': {
+    kind: 'request',
+    servedBy: ['user-data'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: "One page of an account's transactions (cursor pagination); another user's account is `not_found`.",
+  },
   'user-data.tenant.get': {
     kind: 'request',
     servedBy: ['user-data'],
@@ -64,6 +177,14 @@ export const SubjectCatalogue: { readonly [S in RequestSubject | EventSubject]: 
     delivery: 'every-replica',
     purpose:
       "A session ended: every gateway replica adds it to its revocation set so the session's tokens die at once.",
+  },
+  'token.revoked': {
+    kind: 'event',
+    servedBy: ['gateway'],
+    sentBy: ['token'],
+    delivery: 'every-replica',
+    purpose:
+      'One access token was revoked (RFC 7009 or code reuse): every gateway replica adds its `jti` to its revocation set.',
   },
   'tenant.changed': {
     kind: 'event',

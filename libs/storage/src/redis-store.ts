@@ -66,6 +66,24 @@ export class RedisShortLivedStore extends ShortLivedStore {
     await this.call(() => this.client.del(this.prefix + key));
   }
 
+  async increment(key: string, ttlSeconds: number): Promise<number> {
+    const k = this.prefix + key;
+    const [count] = await this.call(() => this.client.multi().incr(k).expire(k, ttlSeconds, 'NX').exec());
+    return Number(count);
+  }
+
+  async indexAdd(index: string, member: string, expiresAtMs: number): Promise<void> {
+    await this.call(() => this.client.zAdd(this.prefix + index, { score: expiresAtMs, value: member }, { GT: true }));
+  }
+
+  async indexLive(index: string, nowMs: number): Promise<string[]> {
+    const k = this.prefix + index;
+    const [, members] = await this.call(() =>
+      this.client.multi().zRemRangeByScore(k, '-inf', nowMs).zRangeByScore(k, `(${nowMs}`, '+inf').exec(),
+    );
+    return members as unknown as string[];
+  }
+
   async ping(): Promise<void> {
     await this.call(() => this.client.ping());
   }

@@ -17,6 +17,15 @@ export abstract class ShortLivedStore {
 
   abstract delete(key: string): Promise<void>;
 
+  /** Adds one to a counter that expires `ttlSeconds` after its first increment; returns the new count. */
+  abstract increment(key: string, ttlSeconds: number): Promise<number>;
+
+  /** Records `member` in the index `index` until `expiresAtMs` (a sorted set scored by expiry). */
+  abstract indexAdd(index: string, member: string, expiresAtMs: number): Promise<void>;
+
+  /** Members of `index` that have not expired at `nowMs` (expired ones are dropped on the way). */
+  abstract indexLive(index: string, nowMs: number): Promise<string[]>;
+
   /** Throws when the store cannot be reached (readiness). */
   abstract ping(): Promise<void>;
 
@@ -26,6 +35,7 @@ export abstract class ShortLivedStore {
 /** The embedded mode's store: a Map with expiry, swept lazily on read and every few seconds. */
 export class MemoryShortLivedStore extends ShortLivedStore {
   private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+  private readonly indexes = new Map<string, Map<string, number>>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly now: () => number = Date.now) {
@@ -59,6 +69,27 @@ export class MemoryShortLivedStore extends ShortLivedStore {
     this.entries.delete(key);
   }
 
+  async increment(key: string, ttlSeconds: number): Promise<number> {
+    const current = this.live(key);
+    const count = current === undefined ? 1 : Number(current) + 1;
+    const expiresAt = current === undefined ? this.now() + ttlSeconds * 1000 : this.entries.get(key)!.expiresAt;
+    this.entries.set(key, { value: String(count), expiresAt });
+    return count;
+  }
+
+  async indexAdd(index: string, member: string, expiresAtMs: number): Promise<void> {
+    const entries = this.indexes.get(index) ?? new Map<string, number>();
+    entries.set(member, Math.max(expiresAtMs, entries.get(member) ?? 0));
+    this.indexes.set(index, entries);
+  }
+
+  async indexLive(index: string, nowMs: number): Promise<string[]> {
+    const entries = this.indexes.get(index);
+    if (!entries) return [];
+    for (const [member, expiresAt] of entries) if (expiresAt <= nowMs) entries.delete(member);
+    return [...entries.keys()];
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
@@ -78,5 +109,6 @@ export class MemoryShortLivedStore extends ShortLivedStore {
   private sweep(): void {
     const now = this.now();
     for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+    for (const index of this.indexes.keys()) void this.indexLive(index, now);
   }
 }

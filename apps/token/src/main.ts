@@ -24,6 +24,7 @@ async function main(): Promise<void> {
       store,
       database,
       secretKey: config.secretKey,
+      policy: config.policy,
       healthChecks: { nats: () => bus.check(), redis: () => store.ping(), database: databaseCheck(database) },
     }),
   });

@@ -1,3 +1,6 @@
+// class-transformer's @Type reads design-time metadata: load the polyfill wherever the contracts are.
+import 'reflect-metadata';
+
 export * from './subjects.js';
 export * from './errors.js';
 export * from './validation.js';

@@ -1,8 +1,25 @@
-import { BaseAppEnv, loadEnv, WithDatabase, WithOpsPort, WithRedis, WithSecretKey } from '#config';
+import { Transform } from 'class-transformer';
+import { IsInt, Max, Min } from 'class-validator';
+import { BaseAppEnv, loadEnv, toInt, WithDatabase, WithOpsPort, WithRedis, WithSecretKey } from '#config';
 import { decodeSecretKey } from '#security';
 import type { NatsSettings } from '#messaging';
+import type { TokenPolicy } from '../token.policy.js';
 
-class TokenEnv extends WithOpsPort(WithSecretKey(WithDatabase(WithRedis(BaseAppEnv))), 3101) {}
+class TokenEnv extends WithOpsPort(WithSecretKey(WithDatabase(WithRedis(BaseAppEnv))), 3101) {
+  /** Absolute lifetime of a platform session; its access tokens never outlive it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(7 * 24 * 3600)
+  SESSION_TTL_SECONDS = 8 * 3600;
+
+  /** Failed client authentications or grants per vendor per minute before the token endpoint answers 429. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  CLIENT_FAILURES_PER_MINUTE = 60;
+}
 
 /** The token app's configuration in distributed mode, validated once from the environment. */
 export interface TokenConfig {
@@ -13,6 +30,7 @@ export interface TokenConfig {
   redis: { url: string; keyPrefix: string };
   database: { url: string; poolSize: number };
   secretKey: Buffer;
+  policy: TokenPolicy;
 }
 
 export function loadTokenConfig(env: NodeJS.ProcessEnv): TokenConfig {
@@ -30,5 +48,6 @@ export function loadTokenConfig(env: NodeJS.ProcessEnv): TokenConfig {
     redis: { url: e.REDIS_URL, keyPrefix: e.HANDOVER_REDIS_PREFIX },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     secretKey: decodeSecretKey(e.HANDOVER_SECRET_KEY),
+    policy: { sessionTtlSeconds: e.SESSION_TTL_SECONDS, clientFailuresPerMinute: e.CLIENT_FAILURES_PER_MINUTE },
   };
 }

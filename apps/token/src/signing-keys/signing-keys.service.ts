@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import type { JwksReply, PublicJwk } from '#contracts';
 import { SecretBox } from '#security';
 import { SigningKeyRepository } from './signing-key.repository.js';
@@ -14,6 +14,9 @@ const CACHE_TTL_MS = 30_000;
 @Injectable()
 export class SigningKeysService {
   private readonly cache = new Map<string, { keys: PublicJwk[]; expiresAt: number }>();
+  /** Imported once: importing a JWK per signature would cost more than the signature. */
+  private readonly signingKeys = new Map<string, Promise<{ kid: string; key: CryptoKey }>>();
+  private readonly verificationKeys = new Map<string, Promise<CryptoKey>>();
 
   constructor(
     @Inject(SigningKeyRepository) private readonly repository: SigningKeyRepository,
@@ -31,6 +34,37 @@ export class SigningKeysService {
     const published = keys.map((k) => toPublicJwk(k.publicJwk, k.kid, k.alg));
     this.cache.set(tenantId, { keys: published, expiresAt: Date.now() + CACHE_TTL_MS });
     return { keys: published };
+  }
+
+  /** The tenant's active private key, for signing (created on first use). */
+  signingKey(tenantId: string): Promise<{ kid: string; key: CryptoKey }> {
+    let pending = this.signingKeys.get(tenantId);
+    if (!pending) {
+      pending = this.loadSigningKey(tenantId);
+      pending.catch(() => this.signingKeys.delete(tenantId));
+      this.signingKeys.set(tenantId, pending);
+    }
+    return pending;
+  }
+
+  /** The public key with this `kid`, if it is one of the tenant's publishable keys. */
+  async verificationKey(tenantId: string, kid: string): Promise<CryptoKey | undefined> {
+    const cacheKey = `${tenantId}:${kid}`;
+    const cached = this.verificationKeys.get(cacheKey);
+    if (cached) return cached;
+    const jwk = (await this.publicJwks(tenantId)).keys.find((k) => k.kid === kid);
+    if (!jwk) return undefined;
+    const imported = importJWK(jwk as JWK, SIGNING_ALG) as Promise<CryptoKey>;
+    this.verificationKeys.set(cacheKey, imported);
+    return imported;
+  }
+
+  private async loadSigningKey(tenantId: string): Promise<{ kid: string; key: CryptoKey }> {
+    await this.publicJwks(tenantId);
+    const active = (await this.repository.findPublishable(tenantId)).find((k) => k.status === 'active');
+    if (!active) throw new Error(`tenant ${tenantId} has no active signing key`);
+    const privateJwk = JSON.parse(this.secretBox.open(active.privateJwkSealed, active.kid)) as JWK;
+    return { kid: active.kid, key: (await importJWK(privateJwk, SIGNING_ALG)) as CryptoKey };
   }
 
   private async createActiveKey(tenantId: string): Promise<void> {

@@ -1,0 +1,100 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  ACCESS_TOKEN_TTL_SECONDS,
+  accessTokenAudience,
+  HandoverError,
+  type ExchangeCodeRequest,
+  type TokenReply,
+} from '#contracts';
+import { checkPkce } from '#oauth';
+import { AccessTokensService } from '../access-tokens/access-tokens.service.js';
+import { Clock } from '../clock.js';
+import { RevocationService } from '../revocation/revocation.service.js';
+import { SessionStore } from '../sessions/session.store.js';
+import { ClientAuthenticator } from '../vendors/client-authenticator.js';
+import { CodeStore, type CodeRecord } from './code.store.js';
+
+const INVALID_CODE = 'the code is invalid, expired or already used';
+
+/**
+ * `grant_type=authorization_code`, as an ordered list of checks (oidc-provider's shape):
+ * 1. authenticate the client (a failure never burns the code);
+ * 2. find the code; a used one revokes the token it yielded (RFC 6749 §4.1.2);
+ * 3. the code belongs to this client (checked before consuming, so another vendor cannot burn it);
+ * 4. redirect_uri and PKCE match what the code is bound to;
+ * 5. consume it atomically: of concurrent exchanges exactly one wins, and the losers revoke its token;
+ * 6. the session is still live; the token never outlives it;
+ * 7. sign the access token.
+ * Every code failure is the same public `invalid_grant`.
+ */
+@Injectable()
+export class CodeExchangeService {
+  constructor(
+    @Inject(ClientAuthenticator) private readonly clients: ClientAuthenticator,
+    @Inject(CodeStore) private readonly codes: CodeStore,
+    @Inject(SessionStore) private readonly sessions: SessionStore,
+    @Inject(RevocationService) private readonly revocation: RevocationService,
+    @Inject(AccessTokensService) private readonly tokens: AccessTokensService,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {}
+
+  async exchange(request: ExchangeCodeRequest): Promise<TokenReply> {
+    const vendor = await this.clients.authenticate(request.tenantId, request.clientId, request.clientSecret);
+    const refuse = async (description = INVALID_CODE): Promise<never> => {
+      await this.clients.recordFailure(request.tenantId, vendor.clientId);
+      throw new HandoverError('invalid_grant', description);
+    };
+
+    const bound = await this.codes.peek(request.code);
+    if (!bound) {
+      await this.revokeIfReused(request.code);
+      return refuse();
+    }
+    if (bound.tenantId !== request.tenantId || bound.clientId !== vendor.clientId) return refuse();
+    if (request.redirectUri !== undefined && request.redirectUri !== bound.redirectUri) {
+      return refuse('redirect_uri does not match the one the code was issued for');
+    }
+    try {
+      checkPkce(bound.codeChallenge, request.codeVerifier);
+    } catch (err) {
+      await this.clients.recordFailure(request.tenantId, vendor.clientId);
+      throw err;
+    }
+
+    const consumed = await this.codes.consume(request.code);
+    if (!consumed) {
+      await this.revokeIfReused(request.code);
+      return refuse();
+    }
+    return this.issueToken(request, consumed, refuse);
+  }
+
+  private async issueToken(
+    request: ExchangeCodeRequest,
+    code: CodeRecord,
+    refuse: (description?: string) => Promise<never>,
+  ): Promise<TokenReply> {
+    const session = await this.sessions.find(code.tenantId, code.sessionId);
+    if (!session) return refuse('the session this code belongs to has ended');
+    const now = Math.floor(this.clock.now() / 1000);
+    const exp = Math.min(now + ACCESS_TOKEN_TTL_SECONDS, Math.floor(Date.parse(session.expiresAt) / 1000));
+    const accessToken = await this.tokens.sign(code.tenantId, {
+      iss: request.issuer,
+      aud: accessTokenAudience(request.issuer),
+      sub: session.user.id,
+      client_id: code.clientId,
+      sid: session.sid,
+      jti: code.jti,
+      scope: code.scope,
+      iat: now,
+      exp,
+    });
+    return { access_token: accessToken, token_type: 'Bearer', expires_in: exp - now, scope: code.scope };
+  }
+
+  /** A code seen again after it was consumed: the token it yielded dies (SPEC §9, RFC 6749 §4.1.2). */
+  private async revokeIfReused(code: string): Promise<void> {
+    const grant = await this.codes.grantOf(code);
+    if (grant) await this.revocation.revokeToken(grant.tenantId, grant.jti, grant.expiresAt);
+  }
+}

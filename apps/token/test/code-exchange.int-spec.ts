@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { TokenReply } from '#contracts';
 import { RedisShortLivedStore } from '#storage';
 import { currentTestRun } from '#testing';
 import { buildTokenServices } from './token-fixture.js';
@@ -28,7 +29,7 @@ describe('code exchange against Redis', () => {
       const { code } = await t.issue(sid);
       const results = await Promise.allSettled(Array.from({ length: 64 }, () => t.exchange(code)));
       const winners = results.filter(
-        (r): r is PromiseFulfilledResult<{ access_token: string }> => r.status === 'fulfilled',
+        (r): r is PromiseFulfilledResult<TokenReply> => r.status === 'fulfilled',
       );
       if (winners.length !== 1) trialsWithTwoTokens++;
       expect(winners).toHaveLength(1);

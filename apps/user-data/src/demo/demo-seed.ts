@@ -36,8 +36,9 @@ export async function seedDemo(dataSource: DataSource, hasher: SecretHasher, bas
     );
     const [vendor]: Array<{ id: string }> = await tx.query(
       `INSERT INTO user_data.vendors
-         (tenant_id, client_id, name, secret_hash, plugin_urls, allowed_origins, redirect_uris, config, scopes, pkce_required)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false) RETURNING id`,
+         (tenant_id, client_id, name, secret_hash, plugin_urls, allowed_origins, redirect_uris, config, scopes,
+          pkce_required, launch_mode)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false, 'embed') RETURNING id`,
       [
         tenantId,
         Demo.vendor,

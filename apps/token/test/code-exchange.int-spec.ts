@@ -28,9 +28,7 @@ describe('code exchange against Redis', () => {
     for (let trial = 0; trial < 100; trial++) {
       const { code } = await t.issue(sid);
       const results = await Promise.allSettled(Array.from({ length: 64 }, () => t.exchange(code)));
-      const winners = results.filter(
-        (r): r is PromiseFulfilledResult<TokenReply> => r.status === 'fulfilled',
-      );
+      const winners = results.filter((r): r is PromiseFulfilledResult<TokenReply> => r.status === 'fulfilled');
       if (winners.length !== 1) trialsWithTwoTokens++;
       expect(winners).toHaveLength(1);
       for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'invalid_grant' });

@@ -62,9 +62,9 @@ export function WithDatabase<B extends EnvClass>(Base: B) {
 
     @Transform(toInt)
     @IsInt()
-    @Min(1)
+    @Min(2)
     @Max(200)
-    DATABASE_POOL_SIZE = 10;
+    DATABASE_POOL_SIZE = 10; // ≥ 2: migrations hold one connection for their lock while they run on another
   }
   return DatabaseEnv;
 }

@@ -49,14 +49,32 @@ export async function openDatabase(target: DatabaseTarget, spec: AppDatabaseSpec
   const dataSource = new DataSource(options);
   await dataSource.initialize();
   try {
-    // The migrations table lives in the app's schema, which must exist before TypeORM looks for it.
-    await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${spec.schema}"`);
-    await dataSource.runMigrations({ transaction: 'each' });
+    await migrate(dataSource, spec, target.kind === 'postgres');
   } catch (err) {
     await dataSource.destroy().catch(() => undefined);
     throw err;
   }
   return dataSource;
+}
+
+/**
+ * Runs the app's migrations. Replicas starting together on a fresh database take turns: a session-level
+ * advisory lock, held on its own connection, serialises them (PGlite is one process and needs none).
+ */
+async function migrate(dataSource: DataSource, spec: AppDatabaseSpec, lock: boolean): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    if (lock) await runner.query(`SELECT pg_advisory_lock(hashtext($1))`, [`handover-migrations:${spec.schema}`]);
+    // The migrations table lives in the app's schema, which must exist before TypeORM looks for it.
+    await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${spec.schema}"`);
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    if (lock)
+      await runner
+        .query(`SELECT pg_advisory_unlock(hashtext($1))`, [`handover-migrations:${spec.schema}`])
+        .catch(() => undefined);
+    await runner.release();
+  }
 }
 
 /** Readiness probe of a DataSource. */

@@ -7,7 +7,7 @@ import { createLogger } from '#observability';
 import { exitGracefullyOnSignals, runApp, type RunningApp } from '#runtime';
 import { decodeSecretKey, randomToken } from '#security';
 import { databaseCheck, MemoryShortLivedStore, openDatabase, type DatabaseTarget } from '#storage';
-import { GatewayModule, GatewayOptions, publicBaseUrl, serveOpenApi } from '../apps/gateway/src/index.js';
+import { configureGateway, GatewayModule, GatewayOptions, publicBaseUrl } from '../apps/gateway/src/index.js';
 import { IdentityModule } from '../apps/identity/src/index.js';
 import { TokenModule, tokenDatabase } from '../apps/token/src/index.js';
 import { UserDataModule, userDataDatabase } from '../apps/user-data/src/index.js';
@@ -97,11 +97,13 @@ export async function startEmbedded(
     accessLog: true,
     module: GatewayModule.register({
       rpc: gatewayBus.client,
-      options: new GatewayOptions(baseUrl, 'embedded'),
+      // The same store instance the token app writes sessions and revocations to.
+      store,
+      options: new GatewayOptions(baseUrl, 'embedded', config.seedDemo),
       // Embedded readiness covers the whole process: the embedded database and the in-memory store.
       healthChecks: { database: databaseCheck(userDataDb), store: () => store.ping() },
     }),
-    configure: (app) => serveOpenApi(app, baseUrl),
+    configure: (app) => configureGateway(app, baseUrl),
   });
   logger.info({ url: baseUrl, port: gateway.port, dataDir }, `Handover (embedded) is ready at ${baseUrl}`);
 

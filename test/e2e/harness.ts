@@ -342,6 +342,8 @@ async function planDistributed(options: StackOptions) {
     processes.push({
       name: replicas > 1 ? `gateway-${i + 1}` : 'gateway',
       script: appScript('gateway'),
+      // `shared` holds the stack's REDIS_URL and HANDOVER_REDIS_PREFIX: every gateway reads the sessions and the
+      // revocation index the token app of this stack writes, under the same prefix.
       env: { ...shared, PORT: String(port), HOST: '127.0.0.1' },
       port,
     });

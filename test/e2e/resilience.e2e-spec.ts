@@ -46,6 +46,7 @@ onlyIn('distributed')('distributed mode: start-up, failure and shutdown', () => 
       ['NATS_URL', 'token', (port) => `nats://127.0.0.1:${port}`],
       ['NATS_URL', 'gateway', (port) => `nats://127.0.0.1:${port}`],
       ['REDIS_URL', 'token', (port) => `redis://127.0.0.1:${port}`],
+      ['REDIS_URL', 'gateway', (port) => `redis://127.0.0.1:${port}`],
       ['DATABASE_URL', 'user-data', (port) => `postgres://postgres@127.0.0.1:${port}/handover`],
     ];
     it.each(cases)(
@@ -99,7 +100,7 @@ onlyIn('distributed')('distributed mode: start-up, failure and shutdown', () => 
       }
     });
 
-    it('still answers liveness, and readiness 200 since its own dependency (NATS) is up', async () => {
+    it('still answers liveness, and readiness 200 since its own dependencies (NATS, Redis) are up', async () => {
       expect((await http(`${stack.baseUrl}/health/live`)).status).toBe(200);
       expect((await http(`${stack.baseUrl}/health/ready`)).status).toBe(200);
     });

@@ -5,6 +5,8 @@ export class GatewayOptions {
     readonly publicBaseUrl: string,
     /** What the home page says about how this instance runs. */
     readonly mode: 'embedded' | 'distributed',
+    /** Serve the demo of SPEC §8 (the Demo Bank and the demo vendor's plugin) under `/demo`. */
+    readonly demo = false,
   ) {}
 
   issuer(tenantSlug: string): string {

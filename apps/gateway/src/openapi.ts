@@ -12,6 +12,16 @@ export function serveOpenApi(app: NestFastifyApplication, baseUrl: string): void
     .setVersion('0.1.0')
     .addServer(baseUrl)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Host or admin API key' }, 'api-key')
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'Access token (RFC 9068) from the token endpoint',
+      },
+      'access-token',
+    )
+    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'client_secret_basic: client_id and secret' }, 'client')
     .build();
   const document = SwaggerModule.createDocument(app, config);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });

@@ -3,7 +3,7 @@ import { BadRequestException, NotFoundException, PayloadTooLargeException } from
 import { DomainErrorCodes, HandoverError, OAuthErrorCodes } from '#contracts';
 import type { Logger } from '#observability';
 import { statusForError } from './error-status.js';
-import { toHttpError } from './http-error.js';
+import { toHttpError, withResponseHeaders } from './http-error.js';
 
 const logger = () =>
   ({ error: jest.fn(), warn: jest.fn(), info: jest.fn() }) as unknown as Logger & { error: jest.Mock };
@@ -40,6 +40,18 @@ describe(toHttpError.name, () => {
     const sut = toHttpError(HandoverError.unavailable('NATS is down'), logger());
     expect(sut.status).toBe(503);
     expect(sut.headers['retry-after']).toBe('1');
+  });
+
+  it('should send the headers attached with withResponseHeaders, keeping code and description', () => {
+    const error = withResponseHeaders(new HandoverError('invalid_token', 'the access token is not valid'), {
+      'WWW-Authenticate': 'Bearer error="invalid_token"',
+    });
+    expect(toHttpError(error, logger())).toEqual({
+      status: 401,
+      body: { error: 'invalid_token', error_description: 'the access token is not valid' },
+      headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+    });
+    expect(toHttpError(new HandoverError('invalid_token', 'x'), logger()).headers).toEqual({});
   });
 
   it('should map Nest and Fastify errors to JSON codes', () => {

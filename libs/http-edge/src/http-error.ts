@@ -40,6 +40,20 @@ function codeForStatus(status: number): ErrorCode | undefined {
   }
 }
 
+const responseHeaders = new WeakMap<object, Record<string, string>>();
+
+/**
+ * Asks the error filter to send `headers` with the answer to `error`: an authentication challenge
+ * (`WWW-Authenticate`, RFC 6750 §3 and RFC 6749 §5.2) or `Allow` beside a 405. The error keeps its code and
+ * description; it is still rendered in the one place every error is. Returns `error`, so it reads as `throw
+ * withResponseHeaders(new HandoverError(...), {...})`.
+ */
+export function withResponseHeaders<E extends object>(error: E, headers: Record<string, string>): E {
+  const lower = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+  responseHeaders.set(error, { ...responseHeaders.get(error), ...lower });
+  return error;
+}
+
 const PUBLIC_DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
   not_found: 'no such resource',
   method_not_allowed: 'method not allowed on this resource',
@@ -55,7 +69,7 @@ const PUBLIC_DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
  */
 export function toHttpError(exception: unknown, logger: Logger): HttpErrorResponse {
   if (exception instanceof HandoverError) {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...responseHeaders.get(exception) };
     if (exception.retryAfter !== undefined) headers['retry-after'] = String(exception.retryAfter);
     if (exception.code === 'temporarily_unavailable') {
       headers['retry-after'] ??= '1';

@@ -1,9 +1,11 @@
 import { Transform } from 'class-transformer';
-import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
-import { BaseAppEnv, loadEnv, toInt } from '#config';
+import { IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { BaseAppEnv, loadEnv, toInt, WithRedis } from '#config';
 import type { NatsSettings } from '#messaging';
+import type { RedisSettings } from '#storage';
 
-class GatewayEnv extends BaseAppEnv {
+/** The gateway reads sessions (`/me`) and the revocation index from the short-lived store the token app writes. */
+class GatewayEnv extends WithRedis(BaseAppEnv) {
   @Transform(toInt)
   @IsInt()
   @Min(0)
@@ -23,6 +25,10 @@ class GatewayEnv extends BaseAppEnv {
   @Min(1024)
   @Max(10 * 1024 * 1024)
   BODY_LIMIT_BYTES = 64 * 1024;
+
+  /** Serve the demo pages under /demo (the demo tenant must exist: HANDOVER_DEMO=1 on user-data too). */
+  @IsIn(['0', '1'])
+  HANDOVER_DEMO: '0' | '1' = '0';
 }
 
 export interface GatewayConfig {
@@ -31,8 +37,11 @@ export interface GatewayConfig {
   host: string;
   publicBaseUrl: string;
   bodyLimit: number;
+  demo: boolean;
   shutdownTimeoutMs: number;
   nats: NatsSettings;
+  /** The same Redis and key prefix as the token app of this deployment. */
+  redis: RedisSettings;
 }
 
 export function publicBaseUrl(configured: string, port: number): string {
@@ -47,6 +56,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     host: e.HOST,
     publicBaseUrl: publicBaseUrl(e.PUBLIC_BASE_URL, e.PORT),
     bodyLimit: e.BODY_LIMIT_BYTES,
+    demo: e.HANDOVER_DEMO === '1',
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     nats: {
       url: e.NATS_URL,
@@ -54,5 +64,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
       requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS,
       name: 'gateway',
     },
+    redis: { url: e.REDIS_URL, keyPrefix: e.HANDOVER_REDIS_PREFIX },
   };
 }

@@ -10,7 +10,7 @@ export const TICKET_GRANT_TYPE = 'urn:handover:params:oauth:grant-type:ticket';
 
 /** RFC 8414 metadata and the RFC 7517 key set of each tenant's authorization server. */
 @ApiTags('oauth')
-@Controller('t/:tenant')
+@Controller()
 export class MetadataController {
   constructor(
     @Inject(TenantDirectory) private readonly tenants: TenantDirectory,
@@ -18,7 +18,9 @@ export class MetadataController {
     @Inject(GatewayOptions) private readonly options: GatewayOptions,
   ) {}
 
-  @Get('.well-known/oauth-authorization-server')
+  // Both spellings: the spec's, and RFC 8414 §3.1's (well-known inserted before the issuer's path), which stock
+  // clients such as oauth4webapi and openid-client request.
+  @Get(['t/:tenant/.well-known/oauth-authorization-server', '.well-known/oauth-authorization-server/t/:tenant'])
   @Header('cache-control', 'public, max-age=300')
   @ApiOperation({ summary: 'Authorization server metadata (RFC 8414)' })
   @ApiOkResponse({ description: 'The metadata document; `issuer` equals the URL prefix exactly.' })
@@ -42,7 +44,7 @@ export class MetadataController {
     };
   }
 
-  @Get('jwks')
+  @Get('t/:tenant/jwks')
   @Header('cache-control', 'public, max-age=300')
   @Header('content-type', 'application/jwk-set+json')
   @ApiOperation({ summary: "The tenant's public signing keys (RFC 7517)" })

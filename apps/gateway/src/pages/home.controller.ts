@@ -14,6 +14,6 @@ export class HomeController {
   home(@Res() reply: FastifyReply, @RequestHeaders('accept') _accept?: string): void {
     void reply
       .headers(PAGE_HEADERS)
-      .send(renderHomePage({ baseUrl: this.options.publicBaseUrl, mode: this.options.mode }));
+      .send(renderHomePage({ baseUrl: this.options.publicBaseUrl, mode: this.options.mode, demo: this.options.demo }));
   }
 }

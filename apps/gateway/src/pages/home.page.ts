@@ -3,10 +3,11 @@ import { escapeHtml, layout } from './html.js';
 export interface HomePageModel {
   baseUrl: string;
   mode: 'embedded' | 'distributed';
+  demo: boolean;
 }
 
 /** The demo's front door: what Handover is, what runs here, and where to go next. */
-export function renderHomePage({ baseUrl, mode }: HomePageModel): string {
+export function renderHomePage({ baseUrl, mode, demo }: HomePageModel): string {
   const issuer = `${baseUrl}/t/demo`;
   const link = (path: string, label = path) => `<a href="${escapeHtml(path)}">${escapeHtml(label)}</a>`;
   return layout(
@@ -32,6 +33,16 @@ export function renderHomePage({ baseUrl, mode }: HomePageModel): string {
       <tr><th>User</th><td><code>demo</code> / <code>demo</code>, two accounts with transactions</td></tr>
     </table>
   </section>
+  ${
+    demo
+      ? `<section>
+    <h2>Walk through a handover</h2>
+    <p>Sign in to <strong>Demo Bank</strong> as <code>demo</code> / <code>demo</code>, open the Budget Planner plugin, watch its
+    backend exchange the code and read <code>/me</code>, then log out and see its token refused.</p>
+    <p><a class="button" data-testid="start-demo" href="/demo">Start the demo</a></p>
+  </section>`
+      : ''
+  }
   <section>
     <h2>The plugin handover</h2>
     <ol>

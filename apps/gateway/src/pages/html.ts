@@ -7,9 +7,10 @@ export function escapeHtml(value: string): string {
 export const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
+  // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on our own form posts.
+  'referrer-policy': 'same-origin',
   'x-content-type-options': 'nosniff',
   'cache-control': 'no-store',
 } as const;
@@ -41,6 +42,14 @@ export function layout(title: string, body: string): string {
   .pill { display: inline-block; font-size: 12px; padding: 2px 8px; border-radius: 999px; background: #e6f0ff; color: #0b3fa8; }
   .muted { color: var(--muted); }
   ol li { margin: 4px 0; }
+  .button, button { display: inline-block; background: var(--accent); color: #fff; border: 0; border-radius: 6px; padding: 9px 16px; font: inherit; text-decoration: none; cursor: pointer; }
+  label { display: block; margin: 8px 0; }
+  input { font: inherit; padding: 6px 8px; border: 1px solid var(--line); border-radius: 6px; margin-left: 6px; }
+  .error { color: #b42318; }
+  .bar { background: #0f1b33; color: #fff; padding: 10px 0; }
+  .plugin-host { max-width: none; padding: 0; }
+  .plugin-host iframe { width: 100%; height: calc(100vh - 48px); border: 0; display: block; }
+  .step.done h2::after { content: ' ✓'; color: #1a7f37; }
 </style>
 </head>
 <body>${body}</body>

@@ -1,0 +1,256 @@
+import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { createHmac, createPublicKey, randomUUID, type JsonWebKey } from 'node:crypto';
+import { base64url, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { accessTokenAudience, HandoverError, type JwksReply, type PublicJwk, type TenantReply } from '#contracts';
+import { RpcClient } from '#messaging';
+import { automock, type Mocked } from '#testing';
+import { Clock } from '../http/clock.js';
+import { AccessTokenVerifier } from './access-token.verifier.js';
+import { RevocationSet } from './revocation-set.js';
+import { TenantKeys, UNKNOWN_KID_COOLDOWN_MS } from './tenant-keys.service.js';
+
+const tenant: TenantReply = { id: '11111111-1111-4111-8111-111111111111', slug: 'demo', name: 'Demo Bank' };
+const other: TenantReply = { id: '22222222-2222-4222-8222-222222222222', slug: 'other', name: 'Other Bank' };
+const issuer = 'http://localhost:3000/t/demo';
+const NOW = Date.parse('2030-01-01T00:00:00Z');
+const nowSeconds = Math.floor(NOW / 1000);
+
+class FakeClock extends Clock {
+  time = NOW;
+  override now(): number {
+    return this.time;
+  }
+}
+
+interface SigningKey {
+  privateKey: CryptoKey;
+  publicJwk: PublicJwk;
+}
+
+async function signingKey(kid: string): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const jwk = await exportJWK(publicKey);
+  return { privateKey, publicJwk: { ...(jwk as PublicJwk), kid, alg: 'ES256', use: 'sig' } };
+}
+
+function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    iss: issuer,
+    aud: accessTokenAudience(issuer),
+    sub: '33333333-3333-4333-8333-333333333333',
+    client_id: 'demo-vendor',
+    sid: 'S'.repeat(43),
+    jti: randomUUID(),
+    scope: 'profile accounts',
+    iat: nowSeconds - 10,
+    exp: nowSeconds + 1790,
+    ...overrides,
+  };
+}
+
+async function sign(
+  key: SigningKey,
+  payload: Record<string, unknown> = claims(),
+  header: Record<string, unknown> = {},
+): Promise<string> {
+  const clean = Object.fromEntries(Object.entries(payload).filter(([, v]) => v !== undefined));
+  return new SignJWT(clean)
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: key.publicJwk.kid, ...header })
+    .sign(key.privateKey);
+}
+
+/** A compact JWS with a header and payload of our choosing and an HMAC-SHA256 signature under `secret`. */
+function hs256(header: Record<string, unknown>, payload: Record<string, unknown>, secret: string | Buffer): string {
+  const input = `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(payload))}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
+describe(AccessTokenVerifier.name, () => {
+  let sut: AccessTokenVerifier;
+  let rpc: Mocked<RpcClient>;
+  let revocations: Mocked<RevocationSet>;
+  let clock: FakeClock;
+  let tenantKey: SigningKey;
+  let rotatedKey: SigningKey;
+  let attackerKey: SigningKey;
+  let published: PublicJwk[];
+
+  beforeAll(async () => {
+    tenantKey = await signingKey('key-1');
+    rotatedKey = await signingKey('key-2');
+    attackerKey = await signingKey('key-1');
+  });
+
+  beforeEach(() => {
+    clock = new FakeClock();
+    rpc = automock(RpcClient, ['request', 'publish']);
+    published = [tenantKey.publicJwk];
+    rpc.request.mockImplementation((async (subject: string) => {
+      if (subject !== 'token.jwks.get') throw new Error(`unexpected ${subject}`);
+      return { keys: [...published] } satisfies JwksReply;
+    }) as never);
+    revocations = automock(RevocationSet);
+    revocations.isRevoked.mockReturnValue(false);
+    sut = new AccessTokenVerifier(new TenantKeys(rpc, clock), revocations, clock);
+  });
+
+  const refused = async (token: string, on: TenantReply = tenant, iss = issuer) =>
+    expect(sut.verify(token, on, iss)).rejects.toMatchObject({ code: 'invalid_token' });
+
+  describe('verify', () => {
+    it('should accept a valid token of the tenant and return its claims and scopes', async () => {
+      const payload = claims();
+      const verified = await sut.verify(await sign(tenantKey, payload), tenant, issuer);
+      expect(verified.claims).toMatchObject({ sub: payload.sub, sid: payload.sid, jti: payload.jti });
+      expect([...verified.scopes]).toEqual(['profile', 'accounts']);
+      expect(verified.tenant).toBe(tenant);
+    });
+
+    it('should fetch the JWKS once per tenant and verify later tokens without a bus round trip', async () => {
+      for (let i = 0; i < 5; i++) await sut.verify(await sign(tenantKey), tenant, issuer);
+      expect(rpc.request).toHaveBeenCalledTimes(1);
+      expect(rpc.request).toHaveBeenCalledWith('token.jwks.get', { tenantId: tenant.id });
+    });
+
+    it('should refuse alg "none" (an unsigned token)', async () => {
+      const unsigned = `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'at+jwt', kid: 'key-1' }))}.${base64url.encode(JSON.stringify(claims()))}.`;
+      await refused(unsigned);
+    });
+
+    it('should refuse HS256 keyed with the tenant public key (algorithm confusion)', async () => {
+      const header = { alg: 'HS256', typ: 'at+jwt', kid: 'key-1' };
+      const pem = createPublicKey({ key: tenantKey.publicJwk as unknown as JsonWebKey, format: 'jwk' }).export({
+        type: 'spki',
+        format: 'pem',
+      });
+      await refused(hs256(header, claims(), pem));
+      await refused(hs256(header, claims(), JSON.stringify(tenantKey.publicJwk)));
+    });
+
+    it('should refuse a token signed by an attacker key, with the tenant kid or a kid of its own', async () => {
+      await refused(await sign(attackerKey));
+      await refused(await sign(attackerKey, claims(), { kid: 'attacker' }));
+    });
+
+    it('should not use a key embedded in the header nor fetch a jku / x5u URL', async () => {
+      const embedded = await sign(attackerKey, claims(), {
+        kid: 'nope',
+        jwk: attackerKey.publicJwk,
+        jku: 'https://attacker.example/jwks',
+        x5u: 'https://attacker.example/cert',
+      });
+      await refused(embedded);
+      for (const [subject] of rpc.request.mock.calls) expect(subject).toBe('token.jwks.get');
+    });
+
+    it('should refuse a kid that is an injection attempt or 10 KB long, without an error of its own', async () => {
+      for (const kid of ['../../etc/passwd', "' OR '1'='1", 'k'.repeat(10_000)]) {
+        await refused(await sign(attackerKey, claims(), { kid }));
+      }
+    });
+
+    it('should require typ at+jwt (RFC 9068 §4)', async () => {
+      await refused(await sign(tenantKey, claims(), { typ: 'JWT' }));
+      await refused(await sign(tenantKey, claims(), { typ: 'logout+jwt' }));
+      await refused(await sign(tenantKey, claims(), { typ: undefined }));
+    });
+
+    it('should require the exact issuer and audience of this tenant', async () => {
+      await refused(await sign(tenantKey, claims({ iss: 'http://localhost:3000/t/other' })));
+      await refused(await sign(tenantKey, claims({ iss: `${issuer}/` })));
+      await refused(await sign(tenantKey, claims({ aud: 'https://elsewhere.example/api' })));
+      await refused(await sign(tenantKey, claims({ aud: issuer })));
+      // A token of this tenant presented at another tenant's data API.
+      published = [tenantKey.publicJwk];
+      await refused(await sign(tenantKey), other, 'http://localhost:3000/t/other');
+    });
+
+    it('should refuse an expired token beyond the 5 s clock tolerance, and accept one within it', async () => {
+      await refused(await sign(tenantKey, claims({ exp: nowSeconds - 6 })));
+      await expect(
+        sut.verify(await sign(tenantKey, claims({ exp: nowSeconds - 4 })), tenant, issuer),
+      ).resolves.toBeDefined();
+    });
+
+    it('should refuse a token issued in the future, or used longer after iat than a token lives', async () => {
+      await refused(await sign(tenantKey, claims({ iat: nowSeconds + 60 })));
+      await refused(await sign(tenantKey, claims({ iat: nowSeconds - 3600, exp: nowSeconds + 3600 })));
+      await refused(await sign(tenantKey, claims({ nbf: nowSeconds + 60 })));
+    });
+
+    it.each(['exp', 'iat', 'jti', 'sub', 'sid', 'client_id', 'scope', 'iss', 'aud'])(
+      'should refuse a token without %s',
+      async (claim) => {
+        await refused(await sign(tenantKey, claims({ [claim]: undefined })));
+      },
+    );
+
+    it('should refuse identifiers that are not non-empty strings', async () => {
+      await refused(await sign(tenantKey, claims({ sid: 42 })));
+      await refused(await sign(tenantKey, claims({ scope: ['profile'] })));
+      await refused(await sign(tenantKey, claims({ client_id: '' })));
+    });
+
+    it('should refuse a token whose payload was changed by one byte', async () => {
+      const [header, payload, signature] = (await sign(tenantKey)).split('.');
+      const json = Buffer.from(payload, 'base64url')
+        .toString('utf8')
+        .replace('"profile accounts"', '"profile accountz"');
+      await refused(`${header}.${Buffer.from(json).toString('base64url')}.${signature}`);
+      const bytes = Buffer.from(payload, 'base64url');
+      bytes[bytes.length - 3] ^= 0x01;
+      await refused(`${header}.${bytes.toString('base64url')}.${signature}`);
+    });
+
+    it('should refuse garbage and over-long tokens without fetching keys', async () => {
+      for (const junk of ['', 'junk', 'a.b.c', 'a.b', `${'a'.repeat(9000)}.b.c`]) await refused(junk);
+      expect(rpc.request).not.toHaveBeenCalled();
+    });
+
+    it('should refuse a token whose session or jti is revoked', async () => {
+      const payload = claims();
+      revocations.isRevoked.mockReturnValue(true);
+      await refused(await sign(tenantKey, payload));
+      expect(revocations.isRevoked).toHaveBeenCalledWith(tenant.id, payload.sid as string, payload.jti as string);
+    });
+
+    it('should answer 503, not invalid_token, when the revocation list or the keys are unavailable', async () => {
+      revocations.isRevoked.mockImplementation(() => {
+        throw HandoverError.unavailable('the revocation list is not loaded yet');
+      });
+      await expect(sut.verify(await sign(tenantKey), tenant, issuer)).rejects.toMatchObject({
+        code: 'temporarily_unavailable',
+      });
+      rpc.request.mockRejectedValue(HandoverError.unavailable('no timely answer') as never);
+      await expect(sut.verify(await sign(tenantKey), other, 'http://localhost:3000/t/other')).rejects.toMatchObject({
+        code: 'temporarily_unavailable',
+      });
+    });
+  });
+
+  describe('unknown kid', () => {
+    it('should refetch the keys at most once per cooldown, however many unknown kids arrive', async () => {
+      await sut.verify(await sign(tenantKey), tenant, issuer);
+      expect(rpc.request).toHaveBeenCalledTimes(1);
+      for (let i = 0; i < 20; i++) await refused(await sign(attackerKey, claims(), { kid: `random-${i}` }));
+      expect(rpc.request).toHaveBeenCalledTimes(1);
+      clock.time += UNKNOWN_KID_COOLDOWN_MS + 1;
+      await Promise.all(
+        Array.from({ length: 10 }, async (_, i) => refused(await sign(attackerKey, claims(), { kid: `again-${i}` }))),
+      );
+      expect(rpc.request).toHaveBeenCalledTimes(2);
+    });
+
+    it('should pick up a rotated-in key once the cooldown allows a refetch', async () => {
+      await sut.verify(await sign(tenantKey), tenant, issuer);
+      published = [rotatedKey.publicJwk, tenantKey.publicJwk];
+      const rotated = await sign(rotatedKey);
+      await refused(rotated);
+      clock.time += UNKNOWN_KID_COOLDOWN_MS + 1;
+      await expect(sut.verify(await sign(rotatedKey), tenant, issuer)).resolves.toBeDefined();
+      // Tokens of the retiring key still verify until their own expiry.
+      await expect(sut.verify(await sign(tenantKey), tenant, issuer)).resolves.toBeDefined();
+      expect(rpc.request).toHaveBeenCalledTimes(2);
+    });
+  });
+});

@@ -13,7 +13,7 @@ import { describe, expect } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -214,6 +214,11 @@ export interface StackOptions {
   dataDir?: string;
   /** Deadline for readiness. */
   readyTimeoutMs?: number;
+  /**
+   * Distributed: a PostgreSQL database of the stack's own (created beside the run's, dropped by `stop()`)
+   * instead of the run's shared one, e.g. so that the demo seed carries this stack's base URL.
+   */
+  ownDatabase?: boolean;
 }
 
 export interface Stack {
@@ -231,8 +236,11 @@ export interface Stack {
   process(name: string): ManagedProcess;
   /** SIGTERM every process (gateways first), SIGKILL after a grace period; reports each one's exit. */
   stop(): Promise<StopResult[]>;
-  /** Stops the processes, then starts the same ones on the same ports, data directory and prefixes. */
-  restart(): Promise<StopResult[]>;
+  /**
+   * Stops the processes, then starts the same ones on the same ports, data directory and prefixes; `between`
+   * (optional) runs while everything is stopped (e.g. to write to embedded's PGlite files, see `seedDatabase`).
+   */
+  restart(between?: () => Promise<void>): Promise<StopResult[]>;
 }
 
 interface PlannedProcess {
@@ -275,6 +283,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await launch();
   } catch (err) {
     if (ownsDataDir && plan.dataDir) rmSync(plan.dataDir, { recursive: true, force: true });
+    await plan.dropDatabase?.();
     throw err;
   }
 
@@ -297,17 +306,27 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async stop() {
       const results = await stopProcesses();
       if (ownsDataDir && plan.dataDir) rmSync(plan.dataDir, { recursive: true, force: true });
+      await plan.dropDatabase?.();
       return results;
     },
-    async restart() {
+    async restart(between?: () => Promise<void>) {
       const results = await stopProcesses();
+      await between?.();
       await launch();
       return results;
     },
   };
 }
 
-async function planEmbedded(options: StackOptions) {
+interface Plan {
+  processes: PlannedProcess[];
+  baseUrls: string[];
+  dataDir: string | undefined;
+  /** Drops the stack's own database (`ownDatabase`), once. */
+  dropDatabase?: () => Promise<void>;
+}
+
+async function planEmbedded(options: StackOptions): Promise<Plan> {
   const port = await freePort();
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'handover-e2e-'));
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -324,13 +343,18 @@ async function planEmbedded(options: StackOptions) {
   return { processes, baseUrls: [baseUrl], dataDir };
 }
 
-async function planDistributed(options: StackOptions) {
+async function planDistributed(options: StackOptions): Promise<Plan> {
   const apps = options.apps ?? ['gateway', ...BACK_END_APPS];
   const replicas = apps.includes('gateway') ? (options.gatewayReplicas ?? 1) : 0;
   const gatewayPorts = await Promise.all(Array.from({ length: replicas }, () => freePort()));
   // Replicas sit behind one public URL in production; here the first replica's URL stands for it.
   const baseUrl = gatewayPorts.length > 0 ? `http://127.0.0.1:${gatewayPorts[0]}` : 'http://127.0.0.1:3000';
-  const shared = distributedEnv({ PUBLIC_BASE_URL: baseUrl, ...options.env });
+  const own = options.ownDatabase ? await createOwnDatabase() : undefined;
+  const shared = distributedEnv({
+    PUBLIC_BASE_URL: baseUrl,
+    ...(own ? { DATABASE_URL: own.url } : {}),
+    ...options.env,
+  });
   const processes: PlannedProcess[] = [];
   for (const app of BACK_END_APPS) {
     if (!apps.includes(app)) continue;
@@ -348,7 +372,40 @@ async function planDistributed(options: StackOptions) {
       port,
     });
   });
-  return { processes, baseUrls: gatewayPorts.map((p) => `http://127.0.0.1:${p}`), dataDir: undefined };
+  return {
+    processes,
+    baseUrls: gatewayPorts.map((p) => `http://127.0.0.1:${p}`),
+    dataDir: undefined,
+    dropDatabase: own?.drop,
+  };
+}
+
+/** A fresh, empty database beside the run's (same server and credentials), and a way to drop it. */
+async function createOwnDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const run = currentTestRun();
+  const name = `${run.databaseName}_${randomBytes(4).toString('hex')}`;
+  const url = new URL(run.databaseUrl);
+  url.pathname = `/${name}`;
+  const admin = async (sql: string) => {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: run.databaseUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  let dropped = false;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      if (dropped) return;
+      dropped = true;
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
 }
 
 /** Polls `/health/ready` until 200; fails early, with every process's output, when one of them exits. */
@@ -527,4 +584,69 @@ export function rawRequest(baseUrl: string, req: RawRequest, timeoutMs = 10_000)
     outgoing.on('error', (err) => done({ kind: 'closed', error: err.message, ms: Date.now() - started }));
     outgoing.end(req.body);
   });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Seeding fixtures straight into a stack's database (until an admin API can create vendors, tenants and users)
+
+/** A database session on the stack's PostgreSQL (PGlite in embedded mode); `$1`-style parameters. */
+export interface SeedDb {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+/**
+ * The stack's secret key, as its processes use it: HANDOVER_SECRET_KEY of the environment (distributed mode, or
+ * embedded when given), else the key embedded mode generated in `<data dir>/secret.key` on its first start.
+ * Seeded secrets are hashed with it: `new SecretHasher(decodeSecretKey(stackSecretKey(stack))).hash(secret)`.
+ */
+export function stackSecretKey(stack: Stack): string {
+  const fromEnv = stack.processes[0]?.env.HANDOVER_SECRET_KEY;
+  if (fromEnv) return fromEnv;
+  if (!stack.dataDir) throw new Error('this stack has neither HANDOVER_SECRET_KEY nor a data directory');
+  return readFileSync(join(stack.dataDir, 'secret.key'), 'utf8').trim();
+}
+
+/**
+ * Runs `seed` against the stack's durable database and returns what it returns, so a test can add what the demo
+ * seed lacks (more vendors, users, tenants). The tables are those of the apps' migrations (e.g. `user_data.vendors`).
+ *  - distributed: the stack's PostgreSQL database (its DATABASE_URL), while the stack runs. Unless the stack has
+ *    `ownDatabase`, every stack of the run shares it, so seed unique names (client ids, slugs, logins). Vendors
+ *    and tenants are cached by the apps once looked up: seed before the first use.
+ *  - embedded: PGlite files admit one process at a time, so the launcher is stopped, the data directory's
+ *    database opened here, `seed` run, and the launcher started again on the same port and data directory.
+ *    Everything only in memory (sessions, codes, caches) is gone afterwards: seed first.
+ */
+export async function seedDatabase<T>(stack: Stack, seed: (db: SeedDb) => Promise<T>): Promise<T> {
+  if (stack.mode === 'distributed') {
+    const { default: pg } = await import('pg');
+    // The stack's own DATABASE_URL (the run's database, or its own with `ownDatabase`).
+    const url = stack.processes.find((p) => p.env.DATABASE_URL)?.env.DATABASE_URL ?? currentTestRun().databaseUrl;
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return await seed({
+        query: async <R>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as R[],
+      });
+    } finally {
+      await client.end();
+    }
+  }
+  if (!stack.dataDir) throw new Error('an embedded stack without a data directory cannot be seeded');
+  const dataDir = join(stack.dataDir, 'pglite');
+  let result: { value: T } | undefined;
+  await stack.restart(async () => {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = await PGlite.create(dataDir);
+    try {
+      result = {
+        value: await seed({
+          query: async <R>(sql: string, params?: unknown[]) => (await db.query<R>(sql, params)).rows,
+        }),
+      };
+    } finally {
+      await db.close();
+    }
+  });
+  if (!result) throw new Error('seed did not run');
+  return result.value;
 }

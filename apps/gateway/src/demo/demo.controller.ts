@@ -115,6 +115,7 @@ export class DemoController {
     }
     try {
       return reply
+        .status(200)
         .header('cache-control', 'no-store')
         .send(await this.vendor.exchange(browser, body.code, body.iss as string | undefined));
     } catch (err) {

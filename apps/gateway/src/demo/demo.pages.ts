@@ -14,18 +14,22 @@ export function renderBankPage(m: {
   <p class="muted">Opening it issues a one-time code bound to your session; the host page hands it to the plugin by postMessage; the vendor's backend exchanges it for a 30-minute access token and reads your data.</p>
   <p><a data-testid="logout" href="/t/demo/logout?continue=%2Fdemo%3Fafter%3Dlogout">Log out</a></p>
 </section>`
-    : `<section>
+    : `${
+        m.loggedOut
+          ? `<section>
+  <h2 data-testid="logged-out">You logged out</h2>
+  <p>Your session ended, and with it every token issued for it. The Budget Planner's backend tries its token once more:</p>
+  <p id="recheck-verdict" class="verdict" data-testid="recheck-verdict">…</p>
+  <pre id="recheck" data-testid="recheck">…</pre>
+</section>`
+          : ''
+      }<section>
   <h2>Sign in to Demo Bank</h2>
   ${m.error ? `<p class="error" data-testid="login-error">${escapeHtml(m.error)}</p>` : ''}
-  ${
-    m.loggedOut
-      ? `<p data-testid="logged-out">You logged out. The Budget Planner's backend tries its token once more:</p><pre id="recheck" data-testid="recheck">…</pre>`
-      : ''
-  }
-  <form method="post" action="/demo/login">
+  <form method="post" action="/demo/login" class="sign-in">
     <input type="hidden" name="csrf" value="${escapeHtml(m.csrf)}">
-    <label>Login <input name="login" value="demo" autocomplete="username"></label>
-    <label>Password <input name="password" type="password" value="demo" autocomplete="current-password"></label>
+    <label><span>Login</span><input name="login" value="demo" autocomplete="username"></label>
+    <label><span>Password</span><input name="password" type="password" value="demo" autocomplete="current-password"></label>
     <button type="submit" data-testid="login">Sign in</button>
   </form>
   <p class="muted">The demo user is <code>demo</code> / <code>demo</code>.</p>
@@ -43,7 +47,7 @@ export function renderPluginPage(hostOrigin: string): string {
     `<section class="step"><h2>${escapeHtml(title)}</h2><pre id="${id}" data-testid="${id}">waiting…</pre></section>`;
   return layout(
     'Budget Planner (demo vendor)',
-    `<header><div class="wrap"><h1>Budget Planner</h1><p>A demo vendor's plugin, framed by the bank</p></div></header>
+    `<header class="vendor"><div class="wrap"><h1>Budget Planner</h1><p>A demo vendor's plugin, served by the vendor and framed by the bank</p></div></header>
 <main id="plugin-root" data-host-origin="${escapeHtml(hostOrigin)}">
   ${step('code', '1. The code the host page posted to this plugin')}
   ${step('config', "2. The vendor's configuration parameters")}

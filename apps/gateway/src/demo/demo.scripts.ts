@@ -31,9 +31,24 @@ const PLUGIN = `'use strict';
 const BANK = `'use strict';
 (function () {
   var target = document.getElementById('recheck');
+  var verdict = document.getElementById('recheck-verdict');
   if (!target) return;
+  function errorOf(result) {
+    var challenges = result.body && result.body.www_authenticate;
+    var challenge = challenges && challenges[0];
+    return (challenge && challenge.parameters && challenge.parameters.error) || (result.body && result.body.error) || '';
+  }
   fetch('/demo/plugin/backend/recheck').then(function (r) { return r.json(); }).then(function (result) {
     target.textContent = JSON.stringify(result, null, 2);
+    if (typeof result.status !== 'number') {
+      verdict.textContent = 'The Budget Planner holds no token for this browser: open it before logging out.';
+    } else if (result.status === 401) {
+      verdict.textContent = 'HTTP 401 ' + errorOf(result) + ': the data API refused the token, it ended with your session.';
+      verdict.classList.add('refused');
+    } else {
+      verdict.textContent = 'HTTP ' + result.status + ': the token was not refused.';
+      verdict.classList.add('accepted');
+    }
   });
 })();
 `;

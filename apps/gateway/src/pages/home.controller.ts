@@ -16,4 +16,10 @@ export class HomeController {
       .headers(PAGE_HEADERS)
       .send(renderHomePage({ baseUrl: this.options.publicBaseUrl, mode: this.options.mode, demo: this.options.demo }));
   }
+
+  /** Browsers ask for it on every page; an empty answer spares them (and their consoles) a 404. */
+  @Get('favicon.ico')
+  favicon(@Res() reply: FastifyReply): void {
+    void reply.status(204).header('cache-control', 'public, max-age=86400').send();
+  }
 }

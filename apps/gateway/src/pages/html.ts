@@ -46,9 +46,22 @@ export function layout(title: string, body: string): string {
   label { display: block; margin: 8px 0; }
   input { font: inherit; padding: 6px 8px; border: 1px solid var(--line); border-radius: 6px; margin-left: 6px; }
   .error { color: #b42318; }
-  .bar { background: #0f1b33; color: #fff; padding: 10px 0; }
+  .sign-in label span { display: inline-block; width: 90px; }
+  .sign-in button { margin-top: 6px; }
+  .bar { background: #0f1b33; color: #fff; padding: 8px 0; border-bottom: 3px solid var(--accent); }
+  .bar-row { display: flex; align-items: center; gap: 14px; max-width: none; }
+  .bar-back { background: transparent; border: 1px solid #51607d; padding: 3px 10px; font-size: 14px; white-space: nowrap; }
+  .bar-back:hover { background: #22314f; }
+  .bar-note { margin-left: auto; color: #9fb0cf; font-size: 13px; }
+  @media (max-width: 640px) { .bar-note { display: none; } }
   .plugin-host { max-width: none; padding: 0; }
   .plugin-host iframe { width: 100%; height: calc(100vh - 48px); border: 0; display: block; }
+  header.vendor { background: #0d5c4b; padding: 18px 0 16px; }
+  header.vendor h1 { font-size: 24px; }
+  header.vendor p { color: #cde8df; }
+  .verdict { font-weight: 600; }
+  .verdict.refused { color: #1a7f37; }
+  .verdict.accepted { color: #b42318; }
   .step.done h2::after { content: ' ✓'; color: #1a7f37; }
 </style>
 </head>

@@ -19,7 +19,11 @@ export function renderLaunchPage(m: LaunchPageModel): string {
   return layout(
     `${m.vendorName} · ${m.tenantName}`,
     `
-<header class="bar"><div class="wrap"><strong>${escapeHtml(m.tenantName)}</strong> › ${escapeHtml(m.vendorName)}</div></header>
+<header class="bar"><div class="wrap bar-row">
+  <button type="button" id="back" class="bar-back" data-testid="back">← Back</button>
+  <span><strong>${escapeHtml(m.tenantName)}</strong> › ${escapeHtml(m.vendorName)}</span>
+  <span class="bar-note">a third-party plugin, framed by ${escapeHtml(m.tenantName)}</span>
+</div></header>
 <main class="plugin-host">
   <iframe id="plugin" title="${escapeHtml(m.vendorName)}" src="${escapeHtml(m.pluginUrl)}" referrerpolicy="no-referrer"></iframe>
 </main>
@@ -40,6 +44,11 @@ export const LAUNCH_HOST_SCRIPT = `'use strict';
   var frame = document.getElementById('plugin');
   var origin = handoff.dataset.origin;
   var delivered = false;
+  // Back to where the user came from (the host platform's page that opened the plugin), or to the start.
+  document.getElementById('back').addEventListener('click', function () {
+    if (history.length > 1) history.back();
+    else location.assign('/');
+  });
   window.addEventListener('message', function (event) {
     if (delivered || event.source !== frame.contentWindow || event.origin !== origin) return;
     if (!event.data || event.data.type !== 'handover.ready') return;

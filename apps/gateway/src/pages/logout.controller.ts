@@ -61,7 +61,8 @@ export class LogoutController {
       void reply.status(303).headers({ 'cache-control': 'no-store' }).header('location', next).send();
       return;
     }
-    void reply.headers(PAGE_HEADERS).send(renderLoggedOutPage(tenant.name));
+    // 200 (a page), not the 201 Nest gives a POST by default.
+    void reply.status(200).headers(PAGE_HEADERS).send(renderLoggedOutPage(tenant.name));
   }
 }
 

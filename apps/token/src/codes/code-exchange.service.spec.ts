@@ -72,6 +72,22 @@ describe(CodeExchangeService.name, () => {
     await expect(t.introspect(token)).resolves.toEqual({ active: false });
   });
 
+  it('should throttle a client guessing codes, but not one whose issued code is reused or raced (CX-03, CR-01)', async () => {
+    t = buildTokenServices(new MemoryShortLivedStore(), { sessionTtlSeconds: 3600, clientFailuresPerMinute: 3 });
+    sid = await t.openSession();
+    for (let trial = 0; trial < 3; trial++) {
+      const { code } = await issue();
+      const results = await Promise.allSettled(Array.from({ length: 8 }, () => t.exchange(code)));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      await expect(t.exchange(code)).rejects.toMatchObject({ code: 'invalid_grant' });
+    }
+    for (let guess = 0; guess < 3; guess++) {
+      await expect(t.exchange(randomBytes(32).toString('base64url'))).rejects.toMatchObject({ code: 'invalid_grant' });
+    }
+    const { code } = await issue();
+    await expect(t.exchange(code)).rejects.toMatchObject({ code: 'too_many_requests' });
+  });
+
   it("should not let another vendor burn a vendor's code (CX-04)", async () => {
     const { code } = await issue();
     await expect(t.exchange(code, 'vendor-b')).rejects.toMatchObject({ code: 'invalid_grant' });

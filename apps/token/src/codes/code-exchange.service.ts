@@ -25,7 +25,8 @@ const INVALID_CODE = 'the code is invalid, expired or already used';
  * 5. consume it atomically: of concurrent exchanges exactly one wins, and the losers revoke its token;
  * 6. the session is still live; the token never outlives it;
  * 7. sign the access token.
- * Every code failure is the same public `invalid_grant`.
+ * Every code failure is the same public `invalid_grant`, and counts against the client's failure throttle
+ * (`ClientAuthenticator`), except the reuse of a code we issued: that is a retry or a race, not a guess.
  */
 @Injectable()
 export class CodeExchangeService {
@@ -47,7 +48,9 @@ export class CodeExchangeService {
 
     const bound = await this.codes.peek(request.code);
     if (!bound) {
-      await this.revokeIfReused(request.code);
+      // A code we issued (used, or expired) is no guess: refused, but not counted against the client, or one
+      // vendor's retry race (N concurrent exchanges, SPEC §9) would throttle all its users for a minute.
+      if (await this.revokeIfReused(request.code)) throw new HandoverError('invalid_grant', INVALID_CODE);
       return refuse();
     }
     if (bound.tenantId !== request.tenantId || bound.clientId !== vendor.clientId) return refuse();
@@ -63,8 +66,9 @@ export class CodeExchangeService {
 
     const consumed = await this.codes.consume(request.code);
     if (!consumed) {
+      // Lost the race for a code we issued: not a guess either (see above).
       await this.revokeIfReused(request.code);
-      return refuse();
+      throw new HandoverError('invalid_grant', INVALID_CODE);
     }
     return this.issueToken(request, consumed, refuse);
   }
@@ -92,9 +96,13 @@ export class CodeExchangeService {
     return { access_token: accessToken, token_type: 'Bearer', expires_in: exp - now, scope: code.scope };
   }
 
-  /** A code seen again after it was consumed: the token it yielded dies (SPEC §9, RFC 6749 §4.1.2). */
-  private async revokeIfReused(code: string): Promise<void> {
+  /**
+   * A code seen again after it was consumed: the token it yielded dies (SPEC §9, RFC 6749 §4.1.2). Returns
+   * whether the code was one we issued (its grant marker outlives it by the token lifetime).
+   */
+  private async revokeIfReused(code: string): Promise<boolean> {
     const grant = await this.codes.grantOf(code);
     if (grant) await this.revocation.revokeToken(grant.tenantId, grant.jti, grant.expiresAt);
+    return grant !== null;
   }
 }

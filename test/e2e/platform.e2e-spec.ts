@@ -364,7 +364,7 @@ function junkRequest(random: () => number): RawRequest {
 
 /** Hosted browser pages answer their errors as HTML pages (a person reads them), not as JSON. */
 function isHostedPage(req: { path: string }): boolean {
-  return /^\/(t\/[^/?]+\/(plugins\/[^/?]+\/launch|logout)|demo)(\/|\?|$)/.test(req.path);
+  return /^\/(t\/[^/?]+\/(plugins\/[^/?]+\/launch|logout)|demo)([/?#]|$)/.test(req.path);
 }
 
 function htmlErrorPageProblem(res: { status: number; contentType: string; cacheControl: string; text: string }) {

@@ -92,3 +92,24 @@ export function WithOpsPort<B extends EnvClass>(Base: B, defaultPort: number) {
   }
   return OpsPortEnv;
 }
+
+/** The part of every distributed app's configuration that comes from `BaseAppEnv`. */
+export interface BaseAppConfig {
+  logLevel: LogLevel;
+  shutdownTimeoutMs: number;
+  /** NATS connection settings (the shape of `NatsSettings` in #messaging), named after the app. */
+  nats: { url: string; subjectPrefix: string; requestTimeoutMs: number; name: string };
+}
+
+export function baseAppConfig(e: BaseAppEnv, app: string): BaseAppConfig {
+  return {
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    nats: {
+      url: e.NATS_URL,
+      subjectPrefix: e.HANDOVER_SUBJECT_PREFIX,
+      requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS,
+      name: app,
+    },
+  };
+}

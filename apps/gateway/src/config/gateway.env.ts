@@ -1,7 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
-import { BaseAppEnv, loadEnv, toInt, WithRedis } from '#config';
-import type { NatsSettings } from '#messaging';
+import { type BaseAppConfig, baseAppConfig, BaseAppEnv, loadEnv, toInt, WithRedis } from '#config';
 import type { RedisSettings } from '#storage';
 
 /** The gateway reads sessions (`/me`) and the revocation index from the short-lived store the token app writes. */
@@ -31,15 +30,12 @@ class GatewayEnv extends WithRedis(BaseAppEnv) {
   HANDOVER_DEMO: '0' | '1' = '0';
 }
 
-export interface GatewayConfig {
-  logLevel: string;
+export interface GatewayConfig extends BaseAppConfig {
   port: number;
   host: string;
   publicBaseUrl: string;
   bodyLimit: number;
   demo: boolean;
-  shutdownTimeoutMs: number;
-  nats: NatsSettings;
   /** The same Redis and key prefix as the token app of this deployment. */
   redis: RedisSettings;
 }
@@ -51,19 +47,12 @@ export function publicBaseUrl(configured: string, port: number): string {
 export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
   const e = loadEnv(GatewayEnv, env);
   return {
-    logLevel: e.LOG_LEVEL,
+    ...baseAppConfig(e, 'gateway'),
     port: e.PORT,
     host: e.HOST,
     publicBaseUrl: publicBaseUrl(e.PUBLIC_BASE_URL, e.PORT),
     bodyLimit: e.BODY_LIMIT_BYTES,
     demo: e.HANDOVER_DEMO === '1',
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    nats: {
-      url: e.NATS_URL,
-      subjectPrefix: e.HANDOVER_SUBJECT_PREFIX,
-      requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS,
-      name: 'gateway',
-    },
     redis: { url: e.REDIS_URL, keyPrefix: e.HANDOVER_REDIS_PREFIX },
   };
 }

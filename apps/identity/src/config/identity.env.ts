@@ -1,26 +1,15 @@
-import { BaseAppEnv, loadEnv, WithOpsPort } from '#config';
-import type { NatsSettings } from '#messaging';
+import { type BaseAppConfig, baseAppConfig, BaseAppEnv, loadEnv, WithOpsPort } from '#config';
 
 class IdentityEnv extends WithOpsPort(BaseAppEnv, 3102) {}
 
-export interface IdentityConfig {
-  logLevel: string;
+export interface IdentityConfig extends BaseAppConfig {
   opsPort: number;
-  shutdownTimeoutMs: number;
-  nats: NatsSettings;
 }
 
 export function loadIdentityConfig(env: NodeJS.ProcessEnv): IdentityConfig {
   const e = loadEnv(IdentityEnv, env);
   return {
-    logLevel: e.LOG_LEVEL,
+    ...baseAppConfig(e, 'identity'),
     opsPort: e.OPS_PORT,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    nats: {
-      url: e.NATS_URL,
-      subjectPrefix: e.HANDOVER_SUBJECT_PREFIX,
-      requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS,
-      name: 'identity',
-    },
   };
 }

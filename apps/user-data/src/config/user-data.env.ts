@@ -1,7 +1,14 @@
 import { IsIn, IsString, Matches } from 'class-validator';
-import { BaseAppEnv, loadEnv, WithDatabase, WithOpsPort, WithSecretKey } from '#config';
+import {
+  type BaseAppConfig,
+  baseAppConfig,
+  BaseAppEnv,
+  loadEnv,
+  WithDatabase,
+  WithOpsPort,
+  WithSecretKey,
+} from '#config';
 import { decodeSecretKey } from '#security';
-import type { NatsSettings } from '#messaging';
 
 class UserDataEnv extends WithOpsPort(WithSecretKey(WithDatabase(BaseAppEnv)), 3103) {
   /** Distributed mode never seeds the demo unless asked to. */
@@ -13,11 +20,8 @@ class UserDataEnv extends WithOpsPort(WithSecretKey(WithDatabase(BaseAppEnv)), 3
   PUBLIC_BASE_URL = 'http://localhost:3000';
 }
 
-export interface UserDataConfig {
-  logLevel: string;
+export interface UserDataConfig extends BaseAppConfig {
   opsPort: number;
-  shutdownTimeoutMs: number;
-  nats: NatsSettings;
   database: { url: string; poolSize: number };
   secretKey: Buffer;
   seedDemo: boolean;
@@ -27,15 +31,8 @@ export interface UserDataConfig {
 export function loadUserDataConfig(env: NodeJS.ProcessEnv): UserDataConfig {
   const e = loadEnv(UserDataEnv, env);
   return {
-    logLevel: e.LOG_LEVEL,
+    ...baseAppConfig(e, 'user-data'),
     opsPort: e.OPS_PORT,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    nats: {
-      url: e.NATS_URL,
-      subjectPrefix: e.HANDOVER_SUBJECT_PREFIX,
-      requestTimeoutMs: e.BUS_REQUEST_TIMEOUT_MS,
-      name: 'user-data',
-    },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     secretKey: decodeSecretKey(e.HANDOVER_SECRET_KEY),
     seedDemo: e.HANDOVER_DEMO === '1',

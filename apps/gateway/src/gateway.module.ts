@@ -2,6 +2,9 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { RpcClient } from '#messaging';
 import { HealthService, OpsController, type HealthCheck } from '#observability';
 import { ShortLivedStore } from '#storage';
+import { AdminKeyGuard } from './admin-api/admin-key.guard.js';
+import { AdminController } from './admin-api/admin.controller.js';
+import { AdminService } from './admin-api/admin.service.js';
 import { AccessTokenVerifier } from './data-api/access-token.verifier.js';
 import { BearerGuard } from './data-api/bearer.guard.js';
 import { BusReconnects } from './data-api/bus-reconnects.js';
@@ -49,6 +52,7 @@ export class GatewayModule {
         MetadataController,
         OAuthController,
         HostSessionsController,
+        AdminController,
         DataApiController,
         TenantEventsHandler,
         RevocationEventsHandler,
@@ -76,6 +80,8 @@ export class GatewayModule {
         HostKeys,
         HostKeyGuard,
         HostSessionsService,
+        AdminKeyGuard,
+        AdminService,
         RevocationSet,
         TenantKeys,
         AccessTokenVerifier,

@@ -14,10 +14,12 @@ import { TransactionCursorCodec } from './banking/transaction-cursor.js';
 import { seedDemo } from './demo/demo-seed.js';
 import { TenantsHandler } from './tenants/tenants.handler.js';
 import { TenantsRepository } from './tenants/tenants.repository.js';
+import { TenantsService } from './tenants/tenants.service.js';
 import { UsersHandler } from './users/users.handler.js';
 import { UsersRepository } from './users/users.repository.js';
 import { UsersService } from './users/users.service.js';
 import { VendorsHandler } from './vendors/vendors.handler.js';
+import { VendorRegistrations } from './vendors/vendor-registrations.service.js';
 import { VendorsRepository } from './vendors/vendors.repository.js';
 import { VendorsService } from './vendors/vendors.service.js';
 
@@ -61,12 +63,14 @@ export class UserDataModule implements OnApplicationBootstrap {
         { provide: DEMO_OPTIONS, useValue: deps.demo ?? null },
         { provide: BankingConnector, useClass: deps.bankingConnector ?? StoreBankingConnector },
         TenantsRepository,
+        TenantsService,
         ApiKeysRepository,
         ApiKeysService,
         UsersRepository,
         UsersService,
         VendorsRepository,
         VendorsService,
+        VendorRegistrations,
         BankingService,
       ],
     };

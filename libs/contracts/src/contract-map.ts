@@ -21,6 +21,14 @@ import {
 import { VerifyPasswordRequest } from './identity/verify-password.js';
 import { GetTenantRequest, type TenantReply } from './user-data/get-tenant.js';
 import {
+  CreateTenantRequest,
+  CreateUserRequest,
+  CreateVendorRequest,
+  type CreatedTenantReply,
+  type CreatedUserReply,
+  type CreatedVendorReply,
+} from './user-data/admin.js';
+import {
   GetUserCredentialsRequest,
   GetVendorRequest,
   ListAccountsRequest,
@@ -60,6 +68,9 @@ export interface RequestMap {
   'user-data.vendor.get': { request: GetVendorRequest; reply: VendorRecord };
   'user-data.accounts.list': { request: ListAccountsRequest; reply: AccountsReply };
   'user-data.transactions.list': { request: ListTransactionsRequest; reply: TransactionsReply };
+  'user-data.tenant.create': { request: CreateTenantRequest; reply: CreatedTenantReply };
+  'user-data.vendor.create': { request: CreateVendorRequest; reply: CreatedVendorReply };
+  'user-data.user.create': { request: CreateUserRequest; reply: CreatedUserReply };
 }
 
 /** Each event subject's payload. */
@@ -91,6 +102,9 @@ export const RequestPayloads: { readonly [S in RequestSubject]: PayloadClass<Req
   'user-data.vendor.get': GetVendorRequest,
   'user-data.accounts.list': ListAccountsRequest,
   'user-data.transactions.list': ListTransactionsRequest,
+  'user-data.tenant.create': CreateTenantRequest,
+  'user-data.vendor.create': CreateVendorRequest,
+  'user-data.user.create': CreateUserRequest,
 };
 
 export const EventPayloads: { readonly [E in EventSubject]: PayloadClass<EventOf<E>> } = {

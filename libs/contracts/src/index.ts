@@ -9,6 +9,7 @@ export * from './contract-map.js';
 export * from './token/get-jwks.js';
 export * from './user-data/get-tenant.js';
 export * from './user-data/principals.js';
+export * from './user-data/admin.js';
 export * from './token/sessions.js';
 export * from './token/codes.js';
 export * from './token/access-token.js';

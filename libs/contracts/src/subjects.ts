@@ -20,10 +20,13 @@ export const RequestSubjects = {
   TokenRevoke: 'token.revoke',
   IdentityPasswordVerify: 'identity.password.verify',
   UserDataTenantGet: 'user-data.tenant.get',
+  UserDataTenantCreate: 'user-data.tenant.create',
   UserDataApiKeyVerify: 'user-data.api-key.verify',
   UserDataUserResolve: 'user-data.user.resolve',
   UserDataUserCredentials: 'user-data.user.credentials',
   UserDataVendorGet: 'user-data.vendor.get',
+  UserDataVendorCreate: 'user-data.vendor.create',
+  UserDataUserCreate: 'user-data.user.create',
   UserDataAccountsList: 'user-data.accounts.list',
   UserDataTransactionsList: 'user-data.transactions.list',
 } as const;
@@ -169,6 +172,28 @@ export const SubjectCatalogue: { readonly [S in RequestSubject | EventSubject]: 
     sentBy: ['gateway', 'token'],
     delivery: 'queue-group',
     purpose: 'Looks a tenant up by its slug; `not_found` for an unknown one.',
+  },
+  'user-data.tenant.create': {
+    kind: 'request',
+    servedBy: ['user-data'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose:
+      'Creates a tenant and its first host key (returned once, stored as a keyed hash); publishes `tenant.changed`.',
+  },
+  'user-data.vendor.create': {
+    kind: 'request',
+    servedBy: ['user-data'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: "Registers a tenant's vendor; its client secret is returned once and stored as a keyed hash.",
+  },
+  'user-data.user.create': {
+    kind: 'request',
+    servedBy: ['user-data'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: "Creates a tenant's local user, with an optional password (stored as an scrypt hash).",
   },
   'session.logged_out': {
     kind: 'event',

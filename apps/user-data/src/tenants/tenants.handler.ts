@@ -1,16 +1,19 @@
 import { Controller, Inject } from '@nestjs/common';
-import { HandoverError, type GetTenantRequest, type TenantReply } from '#contracts';
+import type { CreatedTenantReply, CreateTenantRequest, GetTenantRequest, TenantReply } from '#contracts';
 import { HandleRequest } from '#messaging';
-import { TenantsRepository } from './tenants.repository.js';
+import { TenantsService } from './tenants.service.js';
 
 @Controller()
 export class TenantsHandler {
-  constructor(@Inject(TenantsRepository) private readonly tenants: TenantsRepository) {}
+  constructor(@Inject(TenantsService) private readonly tenants: TenantsService) {}
 
   @HandleRequest('user-data.tenant.get')
-  async tenant(request: GetTenantRequest): Promise<TenantReply> {
-    const tenant = await this.tenants.findBySlug(request.slug);
-    if (!tenant) throw new HandoverError('not_found', 'no such tenant');
-    return { id: tenant.id, slug: tenant.slug, name: tenant.name };
+  tenant(request: GetTenantRequest): Promise<TenantReply> {
+    return this.tenants.get(request.slug);
+  }
+
+  @HandleRequest('user-data.tenant.create')
+  create(request: CreateTenantRequest): Promise<CreatedTenantReply> {
+    return this.tenants.create(request);
   }
 }

@@ -1,5 +1,12 @@
 import { Controller, Inject } from '@nestjs/common';
-import type { GetUserCredentialsRequest, ResolveUserRequest, UserCredentialsReply, UserProfile } from '#contracts';
+import type {
+  CreatedUserReply,
+  CreateUserRequest,
+  GetUserCredentialsRequest,
+  ResolveUserRequest,
+  UserCredentialsReply,
+  UserProfile,
+} from '#contracts';
 import { HandleRequest } from '#messaging';
 import { UsersService } from './users.service.js';
 
@@ -15,5 +22,10 @@ export class UsersHandler {
   @HandleRequest('user-data.user.credentials')
   credentials(request: GetUserCredentialsRequest): Promise<UserCredentialsReply> {
     return this.users.credentials(request.tenantId, request.login);
+  }
+
+  @HandleRequest('user-data.user.create')
+  create(request: CreateUserRequest): Promise<CreatedUserReply> {
+    return this.users.create(request);
   }
 }

@@ -18,4 +18,10 @@ export class UsersRepository {
   findById(tenantId: string, id: string): Promise<UserEntity | null> {
     return this.users.findOne({ where: { tenantId, id } });
   }
+
+  /** Inserts a user and gives its id; a login taken in the tenant fails on the UNIQUE (tenant_id, login). */
+  async insert(user: Omit<UserEntity, 'id' | 'createdAt'>): Promise<string> {
+    const saved = await this.users.save(this.users.create(user));
+    return saved.id;
+  }
 }

@@ -1,4 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
+import { QueryFailedError } from 'typeorm';
+import { verifyPassword } from '#security';
 import { automock, type Mocked } from '#testing';
 import type { UserEntity } from './user.entity.js';
 import { UsersRepository } from './users.repository.js';
@@ -87,6 +89,46 @@ describe(UsersService.name, () => {
         code: 'not_found',
         description: 'no such user',
       });
+    });
+  });
+
+  describe('create', () => {
+    const newId = 'cccccccc-cccc-4ccc-8ccc-cccccccccccc';
+
+    beforeEach(() => {
+      repository.insert.mockResolvedValue(newId);
+    });
+
+    it('should store the user with an scrypt hash of the password, never the password', async () => {
+      await expect(
+        sut.create({ tenantId: tenantA, login: 'erin', email: 'erin@example.com', name: 'Erin', password: 's3cret' }),
+      ).resolves.toEqual({ id: newId, login: 'erin' });
+
+      const [stored] = repository.insert.mock.calls[0];
+      expect(stored).toMatchObject({ tenantId: tenantA, login: 'erin', email: 'erin@example.com', fullName: 'Erin' });
+      expect(stored.passwordHash).toMatch(/^scrypt\$/);
+      expect(JSON.stringify(stored)).not.toContain('s3cret');
+      await expect(verifyPassword('s3cret', stored.passwordHash ?? '')).resolves.toBe(true);
+    });
+
+    it('should store a user without a password, e-mail or name as nulls', async () => {
+      await sut.create({ tenantId: tenantA, login: 'erin' });
+
+      expect(repository.insert).toHaveBeenCalledWith({
+        tenantId: tenantA,
+        login: 'erin',
+        email: null,
+        fullName: null,
+        passwordHash: null,
+      });
+    });
+
+    it('should answer a login taken in the tenant (the UNIQUE constraint) with conflict', async () => {
+      repository.insert.mockRejectedValue(
+        new QueryFailedError('INSERT …', [], Object.assign(new Error('duplicate key'), { code: '23505' })),
+      );
+
+      await expect(sut.create({ tenantId: tenantA, login: 'dana' })).rejects.toMatchObject({ code: 'conflict' });
     });
   });
 });

@@ -1,5 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { HandoverError, type UserCredentialsReply, type UserProfile } from '#contracts';
+import {
+  HandoverError,
+  type CreatedUserReply,
+  type CreateUserRequest,
+  type UserCredentialsReply,
+  type UserProfile,
+} from '#contracts';
+import { hashPassword } from '#security';
+import { isForeignKeyViolation, isUniqueViolation } from '../database-errors.js';
 import type { UserEntity } from './user.entity.js';
 import { UsersRepository } from './users.repository.js';
 
@@ -26,6 +34,30 @@ export class UsersService {
     const found = await this.users.findByLogin(tenantId, login);
     if (!found) throw noSuchUser();
     return { user: toProfile(found), passwordHash: found.passwordHash };
+  }
+
+  /**
+   * A local user of the tenant (the admin API). The password, when given, is stored as an scrypt hash; a login
+   * taken in the tenant is `conflict` (UNIQUE constraint), an unknown tenant `not_found` (FOREIGN KEY).
+   */
+  async create(request: CreateUserRequest): Promise<CreatedUserReply> {
+    const passwordHash = request.password === undefined ? null : await hashPassword(request.password);
+    try {
+      const id = await this.users.insert({
+        tenantId: request.tenantId,
+        login: request.login,
+        email: request.email ?? null,
+        fullName: request.name ?? null,
+        passwordHash,
+      });
+      return { id, login: request.login };
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        throw new HandoverError('conflict', 'a user with this login exists in the tenant', { cause: err });
+      }
+      if (isForeignKeyViolation(err)) throw new HandoverError('not_found', 'no such tenant', { cause: err });
+      throw err;
+    }
   }
 }
 

@@ -13,4 +13,9 @@ export class VendorsRepository {
   findByClientId(tenantId: string, clientId: string): Promise<VendorEntity | null> {
     return this.vendors.findOne({ where: { tenantId, clientId } });
   }
+
+  /** Inserts a vendor; a client id taken in the tenant fails on the UNIQUE (tenant_id, client_id) constraint. */
+  async insert(vendor: Omit<VendorEntity, 'id' | 'createdAt'>): Promise<void> {
+    await this.vendors.save(this.vendors.create(vendor));
+  }
 }

@@ -1,0 +1,214 @@
+// What a benchmark starts: Handover distributed (five apps against the machine's NATS, Redis and PostgreSQL, with a
+// database, subject prefix and key prefix of its own), Handover embedded (one process, a fresh data directory), and
+// the peer (oidc-provider, bench/peer/). Each is stopped by PID; the database and the Redis keys are removed after.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { createClient } from 'redis';
+import { childEnv, freePort, Managed, waitFor200, type Env } from './proc.js';
+
+export const SERVICES = {
+  postgres: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432',
+  redis: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  nats: process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222',
+};
+
+export type AppName = 'gateway' | 'token' | 'identity' | 'user-data' | 'webhooks';
+const BACK_ENDS: AppName[] = ['user-data', 'token', 'identity', 'webhooks'];
+
+export interface Stack {
+  mode: string;
+  baseUrl: string;
+  processes: Managed[];
+  /** Root PIDs measured, by name (one per process; the peer's cluster is one tree). */
+  groups: Record<string, number>;
+  stop(): Promise<void>;
+}
+
+export interface PeerStack extends Stack {
+  /** `POST /mint?n=` pre-mints codes through the peer's own models. */
+  controlUrl: string;
+}
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: `${SERVICES.postgres}/postgres` });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Deletes every Redis key under `prefix` (SCAN + UNLINK; never FLUSH). */
+async function deleteRedisPrefix(prefix: string): Promise<void> {
+  const client = createClient({ url: SERVICES.redis });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
+      if (keys.length > 0) await client.unlink(keys);
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+const warn = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+/**
+ * Handover in distributed mode: a database of its own (`handover_bench_<hex>`), its own subject and Redis key
+ * prefixes, every app started from dist/ and ready. `appEnv` adds variables per app (e.g. `{ token: {...} }`),
+ * `nodeArgs` Node flags per app (e.g. `--cpu-prof`).
+ */
+export async function startDistributed({
+  appEnv = {},
+  nodeArgs = {},
+}: { appEnv?: Partial<Record<AppName, Env>>; nodeArgs?: Partial<Record<AppName, string[]>> } = {}): Promise<Stack> {
+  const id = randomBytes(5).toString('hex');
+  const database = `handover_bench_${id}`;
+  await admin(`CREATE DATABASE ${database}`);
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const redisPrefix = `bench_${id}:`;
+  const shared = {
+    LOG_LEVEL: 'warn',
+    NATS_URL: SERVICES.nats,
+    REDIS_URL: SERVICES.redis,
+    DATABASE_URL: `${SERVICES.postgres}/${database}`,
+    HANDOVER_SECRET_KEY: randomBytes(32).toString('base64url'),
+    HANDOVER_SUBJECT_PREFIX: `bench_${id}`,
+    HANDOVER_REDIS_PREFIX: redisPrefix,
+    PUBLIC_BASE_URL: baseUrl,
+  };
+  const processes: Managed[] = [];
+  const stop = async () => {
+    // The gateway first, so nothing new reaches the back-ends while they drain.
+    await Promise.all(processes.filter((p) => p.name === 'gateway').map((p) => p.stop()));
+    await Promise.all(processes.map((p) => p.stop()));
+    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch((err: Error) =>
+      warn(`could not drop ${database}: ${err.message}`),
+    );
+    await deleteRedisPrefix(redisPrefix).catch((err: Error) =>
+      warn(`could not delete Redis keys ${redisPrefix}*: ${err.message}`),
+    );
+  };
+  try {
+    for (const app of BACK_ENDS) {
+      const opsPort = await freePort();
+      const env = childEnv({
+        ...shared,
+        OPS_PORT: opsPort,
+        ...(app === 'user-data' ? { HANDOVER_DEMO: '1' } : {}),
+        ...appEnv[app],
+      });
+      processes.push(new Managed(app, `dist/apps/${app}/src/main.js`, { env, port: opsPort, nodeArgs: nodeArgs[app] }));
+    }
+    processes.push(
+      new Managed('gateway', 'dist/apps/gateway/src/main.js', {
+        env: childEnv({ ...shared, PORT: port, HOST: '127.0.0.1', ...appEnv.gateway }),
+        port,
+        nodeArgs: nodeArgs.gateway,
+      }),
+    );
+    await Promise.all(processes.map((p) => waitFor200(`${p.url}/health/ready`, processes)));
+    // The demo tenant exists once user-data has migrated and seeded.
+    await waitFor200(`${baseUrl}/t/demo/.well-known/oauth-authorization-server`, processes, 60_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    mode: 'distributed',
+    baseUrl,
+    processes,
+    groups: Object.fromEntries(processes.map((p) => [p.name, p.pid])),
+    stop,
+  };
+}
+
+/**
+ * Handover embedded: one process with a data directory (PGlite): a fresh one, removed by `stop()`, unless `dataDir`
+ * is given (then it is kept).
+ */
+export async function startEmbedded({
+  env = {},
+  nodeArgs = [],
+  dataDir: given,
+}: { env?: Env; nodeArgs?: string[]; dataDir?: string } = {}): Promise<Stack> {
+  const port = await freePort();
+  const dataDir = given ?? mkdtempSync(join(tmpdir(), 'handover-bench-'));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const p = new Managed('embedded', 'dist/launcher/embedded.js', {
+    env: childEnv({
+      LOG_LEVEL: 'warn',
+      PORT: port,
+      HOST: '127.0.0.1',
+      PUBLIC_BASE_URL: baseUrl,
+      HANDOVER_DATA_DIR: dataDir,
+      HANDOVER_DEMO: '1',
+      ...env,
+    }),
+    port,
+    nodeArgs,
+  });
+  const stop = async () => {
+    await p.stop();
+    if (given === undefined) rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor200(`${baseUrl}/health/ready`, [p]);
+    await waitFor200(`${baseUrl}/t/demo/.well-known/oauth-authorization-server`, [p], 60_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { mode: 'embedded', baseUrl, processes: [p], groups: { embedded: p.pid }, stop };
+}
+
+/**
+ * The peer (bench/peer/server.ts): `memory` (one process, a large in-memory adapter) or `cluster` (two
+ * node:cluster workers sharing a Redis adapter). Its control port pre-mints codes through its own models.
+ * `consume: 'upstream'` (cluster) uses the upstream example adapter's non-atomic consume.
+ */
+export async function startPeer(
+  config: 'memory' | 'cluster',
+  { consume = 'atomic' }: { consume?: 'atomic' | 'upstream' } = {},
+): Promise<PeerStack> {
+  const port = await freePort();
+  const controlPort = await freePort();
+  const redisPrefix = `bench_peer_${randomBytes(5).toString('hex')}:`;
+  const name = `peer-${config}`;
+  const p = new Managed(name, 'dist/bench/peer/server.js', {
+    env: childEnv({
+      PEER_MODE: config,
+      PORT: port,
+      CONTROL_PORT: controlPort,
+      REDIS_URL: SERVICES.redis,
+      REDIS_PREFIX: redisPrefix,
+      PEER_CONSUME: consume,
+      NODE_ENV: 'production',
+    }),
+    port,
+  });
+  const stop = async () => {
+    await p.stop();
+    if (config === 'cluster') await deleteRedisPrefix(redisPrefix).catch(() => undefined);
+  };
+  try {
+    await waitFor200(`http://127.0.0.1:${controlPort}/ready`, [p], 30_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    mode: name,
+    baseUrl: `http://127.0.0.1:${port}`,
+    controlUrl: `http://127.0.0.1:${controlPort}`,
+    processes: [p],
+    groups: { [name]: p.pid },
+    stop,
+  };
+}

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
+import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { ACCESS_TOKEN_ALG, ACCESS_TOKEN_TYPE, accessTokenAudience, type AccessTokenClaims } from '#contracts';
+import { signEs256Jws } from '#security';
 import { Clock } from '../clock.js';
 import { SigningKeysService } from '../signing-keys/signing-keys.service.js';
 
@@ -14,9 +15,7 @@ export class AccessTokensService {
 
   async sign(tenantId: string, claims: AccessTokenClaims): Promise<string> {
     const { kid, key } = await this.keys.signingKey(tenantId);
-    return new SignJWT({ ...claims })
-      .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, typ: ACCESS_TOKEN_TYPE, kid })
-      .sign(key);
+    return signEs256Jws({ typ: ACCESS_TOKEN_TYPE, kid }, { ...claims }, key);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import type { JwksReply, PublicJwk } from '#contracts';
 import { SecretBox } from '#security';
@@ -15,7 +16,7 @@ const CACHE_TTL_MS = 30_000;
 export class SigningKeysService {
   private readonly cache = new Map<string, { keys: PublicJwk[]; expiresAt: number }>();
   /** Imported once: importing a JWK per signature would cost more than the signature. */
-  private readonly signingKeys = new Map<string, Promise<{ kid: string; key: CryptoKey }>>();
+  private readonly signingKeys = new Map<string, Promise<{ kid: string; key: KeyObject }>>();
   private readonly verificationKeys = new Map<string, Promise<CryptoKey>>();
 
   constructor(
@@ -37,7 +38,7 @@ export class SigningKeysService {
   }
 
   /** The tenant's active private key, for signing (created on first use). */
-  signingKey(tenantId: string): Promise<{ kid: string; key: CryptoKey }> {
+  signingKey(tenantId: string): Promise<{ kid: string; key: KeyObject }> {
     let pending = this.signingKeys.get(tenantId);
     if (!pending) {
       pending = this.loadSigningKey(tenantId);
@@ -59,12 +60,12 @@ export class SigningKeysService {
     return imported;
   }
 
-  private async loadSigningKey(tenantId: string): Promise<{ kid: string; key: CryptoKey }> {
+  private async loadSigningKey(tenantId: string): Promise<{ kid: string; key: KeyObject }> {
     await this.publicJwks(tenantId);
     const active = (await this.repository.findPublishable(tenantId)).find((k) => k.status === 'active');
     if (!active) throw new Error(`tenant ${tenantId} has no active signing key`);
     const privateJwk = JSON.parse(this.secretBox.open(active.privateJwkSealed, active.kid)) as JWK;
-    return { kid: active.kid, key: (await importJWK(privateJwk, SIGNING_ALG)) as CryptoKey };
+    return { kid: active.kid, key: createPrivateKey({ key: privateJwk as never, format: 'jwk' }) };
   }
 
   private async createActiveKey(tenantId: string): Promise<void> {

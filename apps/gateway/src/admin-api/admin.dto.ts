@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
-  ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
   IsArray,
@@ -17,10 +16,9 @@ import {
 import {
   CLIENT_ID_PATTERN,
   LaunchModes,
-  MAX_VENDOR_URL_LENGTH,
-  MAX_VENDOR_URLS,
   Scopes,
   TENANT_SLUG_PATTERN,
+  VendorUrlList,
   type LaunchMode,
   type Scope,
 } from '#contracts';
@@ -81,21 +79,12 @@ export class CreateVendorBody {
     type: [String],
     example: ['https://planner.example/plugin'],
   })
-  @IsArray()
-  @IsString({ each: true })
-  @MaxLength(MAX_VENDOR_URL_LENGTH, { each: true })
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_VENDOR_URLS)
-  @ArrayUnique()
+  @VendorUrlList(true)
   plugin_urls!: string[];
 
   @ApiPropertyOptional({ description: 'Registered redirect URIs (same rules).', type: [String], default: [] })
   @IsOptional()
-  @IsArray()
-  @IsString({ each: true })
-  @MaxLength(MAX_VENDOR_URL_LENGTH, { each: true })
-  @ArrayMaxSize(MAX_VENDOR_URLS)
-  @ArrayUnique()
+  @VendorUrlList(false)
   redirect_uris?: string[];
 
   @ApiProperty({
@@ -103,12 +92,7 @@ export class CreateVendorBody {
     type: [String],
     example: ['https://planner.example'],
   })
-  @IsArray()
-  @IsString({ each: true })
-  @MaxLength(MAX_VENDOR_URL_LENGTH, { each: true })
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_VENDOR_URLS)
-  @ArrayUnique()
+  @VendorUrlList(true)
   allowed_origins!: string[];
 
   @ApiPropertyOptional({ description: 'Configuration parameters handed to the plugin with each code.', default: {} })

@@ -24,6 +24,26 @@ export const MAX_VENDOR_URL_LENGTH = 2048;
 export const MAX_VENDOR_URLS = 20;
 export const LaunchModes = ['redirect', 'embed'] as const satisfies readonly LaunchMode[];
 
+/**
+ * The rules of one list of vendor URLs or origins (at the HTTP edge and in the bus contract alike): an array of
+ * distinct strings, each at most MAX_VENDOR_URL_LENGTH long, at most MAX_VENDOR_URLS of them, and at least one
+ * when `required`.
+ */
+export function VendorUrlList(required: boolean): PropertyDecorator {
+  // Listed top to bottom as they would be written above the property; applied bottom-up, as TypeScript does.
+  const rules = [
+    IsArray(),
+    IsString({ each: true }),
+    MaxLength(MAX_VENDOR_URL_LENGTH, { each: true }),
+    ...(required ? [ArrayMinSize(1)] : []),
+    ArrayMaxSize(MAX_VENDOR_URLS),
+    ArrayUnique(),
+  ];
+  return (target, key) => {
+    for (const rule of [...rules].reverse()) rule(target, key);
+  };
+}
+
 /** `user-data.tenant.create`: a new tenant and its first host key. */
 export class CreateTenantRequest {
   @IsString()
@@ -58,27 +78,13 @@ export class CreateVendorRequest {
   @MaxLength(200)
   name!: string;
 
-  @IsArray()
-  @IsString({ each: true })
-  @MaxLength(MAX_VENDOR_URL_LENGTH, { each: true })
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_VENDOR_URLS)
-  @ArrayUnique()
+  @VendorUrlList(true)
   pluginUrls!: string[];
 
-  @IsArray()
-  @IsString({ each: true })
-  @MaxLength(MAX_VENDOR_URL_LENGTH, { each: true })
-  @ArrayMaxSize(MAX_VENDOR_URLS)
-  @ArrayUnique()
+  @VendorUrlList(false)
   redirectUris!: string[];
 
-  @IsArray()
-  @IsString({ each: true })
-  @MaxLength(MAX_VENDOR_URL_LENGTH, { each: true })
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_VENDOR_URLS)
-  @ArrayUnique()
+  @VendorUrlList(true)
   allowedOrigins!: string[];
 
   /** The vendor's configuration parameters, handed to its plugin with every code. */

@@ -45,6 +45,26 @@ import {
 import { SessionLoggedOut } from './events/session-logged-out.js';
 import { TenantChanged } from './events/tenant-changed.js';
 import { TokenRevoked } from './events/token-revoked.js';
+import { SignLogoutTokenRequest, type LogoutTokenReply } from './token/logout-token.js';
+import {
+  CreateEndpointRequest,
+  EndpointDisabled,
+  EndpointRef,
+  ListEndpointsRequest,
+  ListMessagesRequest,
+  MessageRef,
+  ReplayRangeRequest,
+  RotateSecretRequest,
+  UpdateEndpointRequest,
+  type CreatedEndpointReply,
+  type DeletedReply,
+  type EndpointsReply,
+  type EndpointView,
+  type MessageDetail,
+  type MessagesPage,
+  type ReplayReply,
+  type RotatedSecretReply,
+} from './webhooks/endpoints.js';
 import type { PayloadClass } from './validation.js';
 
 /**
@@ -71,6 +91,17 @@ export interface RequestMap {
   'user-data.tenant.create': { request: CreateTenantRequest; reply: CreatedTenantReply };
   'user-data.vendor.create': { request: CreateVendorRequest; reply: CreatedVendorReply };
   'user-data.user.create': { request: CreateUserRequest; reply: CreatedUserReply };
+  'token.logout-token.sign': { request: SignLogoutTokenRequest; reply: LogoutTokenReply };
+  'webhooks.endpoint.create': { request: CreateEndpointRequest; reply: CreatedEndpointReply };
+  'webhooks.endpoint.list': { request: ListEndpointsRequest; reply: EndpointsReply };
+  'webhooks.endpoint.get': { request: EndpointRef; reply: EndpointView };
+  'webhooks.endpoint.update': { request: UpdateEndpointRequest; reply: EndpointView };
+  'webhooks.endpoint.delete': { request: EndpointRef; reply: DeletedReply };
+  'webhooks.endpoint.rotate-secret': { request: RotateSecretRequest; reply: RotatedSecretReply };
+  'webhooks.message.list': { request: ListMessagesRequest; reply: MessagesPage };
+  'webhooks.message.get': { request: MessageRef; reply: MessageDetail };
+  'webhooks.message.replay': { request: MessageRef; reply: ReplayReply };
+  'webhooks.message.replay-range': { request: ReplayRangeRequest; reply: ReplayReply };
 }
 
 /** Each event subject's payload. */
@@ -78,6 +109,7 @@ export interface EventMap {
   'session.logged_out': SessionLoggedOut;
   'token.revoked': TokenRevoked;
   'tenant.changed': TenantChanged;
+  'webhooks.endpoint_disabled': EndpointDisabled;
 }
 
 export type RequestOf<S extends RequestSubject> = RequestMap[S]['request'];
@@ -105,12 +137,24 @@ export const RequestPayloads: { readonly [S in RequestSubject]: PayloadClass<Req
   'user-data.tenant.create': CreateTenantRequest,
   'user-data.vendor.create': CreateVendorRequest,
   'user-data.user.create': CreateUserRequest,
+  'token.logout-token.sign': SignLogoutTokenRequest,
+  'webhooks.endpoint.create': CreateEndpointRequest,
+  'webhooks.endpoint.list': ListEndpointsRequest,
+  'webhooks.endpoint.get': EndpointRef,
+  'webhooks.endpoint.update': UpdateEndpointRequest,
+  'webhooks.endpoint.delete': EndpointRef,
+  'webhooks.endpoint.rotate-secret': RotateSecretRequest,
+  'webhooks.message.list': ListMessagesRequest,
+  'webhooks.message.get': MessageRef,
+  'webhooks.message.replay': MessageRef,
+  'webhooks.message.replay-range': ReplayRangeRequest,
 };
 
 export const EventPayloads: { readonly [E in EventSubject]: PayloadClass<EventOf<E>> } = {
   'session.logged_out': SessionLoggedOut,
   'token.revoked': TokenRevoked,
   'tenant.changed': TenantChanged,
+  'webhooks.endpoint_disabled': EndpointDisabled,
 };
 
 // Compile-time guards: every subject in subjects.ts has an entry in the maps, and nothing else does.

@@ -19,3 +19,6 @@ export * from './store-keys.js';
 export * from './events/session-logged-out.js';
 export * from './events/tenant-changed.js';
 export * from './subjects-doc.js';
+export * from './events/durable-events.js';
+export * from './token/logout-token.js';
+export * from './webhooks/endpoints.js';

@@ -13,6 +13,10 @@ export const StoreKeys = {
   /** Index of live revocations (`sid:<tenant>:<sid>` and `jti:<jti>` scored by expiry) for a starting gateway. */
   revocationIndex: 'revocations',
   failedClientAuth: (tenantId: string, clientId: string) => `client-failures:${tenantId}:${clientId}`,
+  /** Index of live sessions scored by expiry: the token app's sweeper turns an expiry into `session.logged_out`. */
+  sessionExpiries: 'session-expiries',
+  /** The vendors (client ids) a session was handed to: they, and only they, hear of its logout. */
+  sessionVendors: (tenantId: string, sessionHandle: string) => `session-vendors:${tenantId}:${sessionHandle}`,
 } as const;
 
 export const revocationMember = {

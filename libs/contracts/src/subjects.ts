@@ -29,12 +29,24 @@ export const RequestSubjects = {
   UserDataUserCreate: 'user-data.user.create',
   UserDataAccountsList: 'user-data.accounts.list',
   UserDataTransactionsList: 'user-data.transactions.list',
+  TokenLogoutTokenSign: 'token.logout-token.sign',
+  WebhooksEndpointCreate: 'webhooks.endpoint.create',
+  WebhooksEndpointList: 'webhooks.endpoint.list',
+  WebhooksEndpointGet: 'webhooks.endpoint.get',
+  WebhooksEndpointUpdate: 'webhooks.endpoint.update',
+  WebhooksEndpointDelete: 'webhooks.endpoint.delete',
+  WebhooksEndpointRotateSecret: 'webhooks.endpoint.rotate-secret',
+  WebhooksMessageList: 'webhooks.message.list',
+  WebhooksMessageGet: 'webhooks.message.get',
+  WebhooksMessageReplay: 'webhooks.message.replay',
+  WebhooksMessageReplayRange: 'webhooks.message.replay-range',
 } as const;
 
 export const EventSubjects = {
   SessionLoggedOut: 'session.logged_out',
   TokenRevoked: 'token.revoked',
   TenantChanged: 'tenant.changed',
+  WebhooksEndpointDisabled: 'webhooks.endpoint_disabled',
 } as const;
 
 export type RequestSubject = (typeof RequestSubjects)[keyof typeof RequestSubjects];
@@ -195,6 +207,85 @@ export const SubjectCatalogue: { readonly [S in RequestSubject | EventSubject]: 
     delivery: 'queue-group',
     purpose: "Creates a tenant's local user, with an optional password (stored as an scrypt hash).",
   },
+  'token.logout-token.sign': {
+    kind: 'request',
+    servedBy: ['token'],
+    sentBy: ['webhooks'],
+    delivery: 'queue-group',
+    purpose:
+      'A fresh OIDC back-channel `logout+jwt` (new `jti`, 2 min `exp`) for one delivery attempt, signed with the tenant key.',
+  },
+  'webhooks.endpoint.create': {
+    kind: 'request',
+    servedBy: ['webhooks'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose:
+      "Registers a vendor's webhook or back-channel logout endpoint (SSRF-checked); the `whsec_` secret is shown once.",
+  },
+  'webhooks.endpoint.list': {
+    kind: 'request',
+    servedBy: ['webhooks'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: "A tenant's endpoints, optionally of one vendor.",
+  },
+  'webhooks.endpoint.get': {
+    kind: 'request',
+    servedBy: ['webhooks'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: 'One endpoint of the tenant, with its enabled/failing state.',
+  },
+  'webhooks.endpoint.update': {
+    kind: 'request',
+    servedBy: ['webhooks'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: "Changes an endpoint's URL, event types or enabled state (re-enabling clears its failing state).",
+  },
+  'webhooks.endpoint.delete': {
+    kind: 'request',
+    servedBy: ['webhooks'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: 'Removes an endpoint and stops its deliveries; its delivery log goes with it.',
+  },
+  'webhooks.endpoint.rotate-secret': {
+    kind: 'request',
+    servedBy: ['webhooks'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: 'A new `whsec_` secret; the old one keeps signing (two signatures per delivery) for the overlap.',
+  },
+  'webhooks.message.list': {
+    kind: 'request',
+    servedBy: ['webhooks'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: "One page of an endpoint's delivery log (messages, newest first), filtered by status and time.",
+  },
+  'webhooks.message.get': {
+    kind: 'request',
+    servedBy: ['webhooks'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: 'One message with its payload and every attempt (status, latency, response excerpt).',
+  },
+  'webhooks.message.replay': {
+    kind: 'request',
+    servedBy: ['webhooks'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: 'Sends one message again now, with the same `webhook-id`, signed afresh.',
+  },
+  'webhooks.message.replay-range': {
+    kind: 'request',
+    servedBy: ['webhooks'],
+    sentBy: ['gateway'],
+    delivery: 'queue-group',
+    purpose: 'Sends again every (or every failed) message of an endpoint created in a time range, ids unchanged.',
+  },
   'session.logged_out': {
     kind: 'event',
     servedBy: ['gateway'],
@@ -217,5 +308,13 @@ export const SubjectCatalogue: { readonly [S in RequestSubject | EventSubject]: 
     sentBy: ['user-data'],
     delivery: 'every-replica',
     purpose: 'A tenant was created, changed or removed: every gateway replica drops its cached copy.',
+  },
+  'webhooks.endpoint_disabled': {
+    kind: 'event',
+    servedBy: [],
+    sentBy: ['webhooks'],
+    delivery: 'every-replica',
+    purpose:
+      'The dispatcher disabled an endpoint (410, or failing for the disable period): for operators (also logged and counted).',
   },
 };

@@ -9,7 +9,7 @@ class TenantHandlers {
   @HandleRequest('user-data.tenant.get')
   tenant(request: GetTenantRequest): TenantReply {
     this.seen.push(request);
-    return { id: '00000000-0000-4000-8000-000000000000', slug: request.slug, name: 'Demo' };
+    return { id: '00000000-0000-4000-8000-000000000000', slug: request.slug, name: 'Demo', outboundNetwork: 'public' };
   }
 
   @HandleEvent('tenant.changed', { broadcast: true })
@@ -24,7 +24,7 @@ export class Mismatched {
   // @ts-expect-error: the payload type is another subject's request
   @HandleRequest('user-data.tenant.get')
   wrongPayload(request: GetJwksRequest): TenantReply {
-    return { id: request.tenantId, slug: 'x', name: 'x' };
+    return { id: request.tenantId, slug: 'x', name: 'x', outboundNetwork: 'public' };
   }
 
   // @ts-expect-error: the reply type is another subject's reply
@@ -36,7 +36,7 @@ export class Mismatched {
   // @ts-expect-error: the subject does not exist
   @HandleRequest('user-data.tenant.fetch')
   unknownSubject(request: GetTenantRequest): TenantReply {
-    return { id: '', slug: request.slug, name: '' };
+    return { id: '', slug: request.slug, name: '', outboundNetwork: 'public' };
   }
 }
 

@@ -7,3 +7,4 @@ export * from './nats.transport.js';
 export * from './jetstream.js';
 export * from './wire.js';
 export * from './bus-binding.js';
+export * from './durable-events.js';

@@ -49,7 +49,12 @@ class TenantProbeController {
     if (request.slug === 'missing') throw new HandoverError('not_found', 'no tenant is called missing');
     if (request.slug === 'silent') return new Promise<never>(() => {});
     if (request.slug === 'crash') throw new Error('connection to db.internal:5432 refused (password hunter2)');
-    return { id: this.replica.name, slug: request.slug, name: requestContext.current()?.requestId ?? 'no context' };
+    return {
+      id: this.replica.name,
+      slug: request.slug,
+      name: requestContext.current()?.requestId ?? 'no context',
+      outboundNetwork: 'public',
+    };
   }
 
   @HandleEvent('tenant.changed', { broadcast: true })
@@ -148,7 +153,7 @@ describe(HandoverNatsServer.name, () => {
         sut.request('user-data.tenant.get', { slug: 'whoami' }),
       );
 
-      await expect(reply).resolves.toMatchObject({ name: 'int-request-42' });
+      await expect(reply).resolves.toMatchObject({ name: 'int-request-42', outboundNetwork: 'public' });
     });
 
     it("should give the caller the handler's HandoverError with its code and description", async () => {

@@ -11,7 +11,12 @@ import { TenantDirectory } from '../tenants/tenant-directory.service.js';
 import { AdminKeyGuard } from './admin-key.guard.js';
 import { AdminService } from './admin.service.js';
 
-const acme: TenantReply = { id: '11111111-1111-4111-8111-111111111111', slug: 'acme', name: 'Acme Bank' };
+const acme: TenantReply = {
+  id: '11111111-1111-4111-8111-111111111111',
+  slug: 'acme',
+  name: 'Acme Bank',
+  outboundNetwork: 'public',
+};
 const silent = { warn: () => undefined, error: () => undefined } as unknown as Logger;
 
 describe(AdminService.name, () => {

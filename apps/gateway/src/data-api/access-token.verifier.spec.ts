@@ -9,8 +9,18 @@ import { AccessTokenVerifier } from './access-token.verifier.js';
 import { RevocationSet } from './revocation-set.js';
 import { TenantKeys, UNKNOWN_KID_COOLDOWN_MS } from './tenant-keys.service.js';
 
-const tenant: TenantReply = { id: '11111111-1111-4111-8111-111111111111', slug: 'demo', name: 'Demo Bank' };
-const other: TenantReply = { id: '22222222-2222-4222-8222-222222222222', slug: 'other', name: 'Other Bank' };
+const tenant: TenantReply = {
+  id: '11111111-1111-4111-8111-111111111111',
+  slug: 'demo',
+  name: 'Demo Bank',
+  outboundNetwork: 'public',
+};
+const other: TenantReply = {
+  id: '22222222-2222-4222-8222-222222222222',
+  slug: 'other',
+  name: 'Other Bank',
+  outboundNetwork: 'public',
+};
 const issuer = 'http://localhost:3000/t/demo';
 const NOW = Date.parse('2030-01-01T00:00:00Z');
 const nowSeconds = Math.floor(NOW / 1000);

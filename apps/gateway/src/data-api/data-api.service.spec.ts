@@ -6,7 +6,12 @@ import type { VerifiedAccessToken } from './access-token.verifier.js';
 import { DataApiService, pageSizeOf } from './data-api.service.js';
 import { SessionRecords } from './session-records.repository.js';
 
-const demo: TenantReply = { id: '11111111-1111-4111-8111-111111111111', slug: 'demo', name: 'Demo Bank' };
+const demo: TenantReply = {
+  id: '11111111-1111-4111-8111-111111111111',
+  slug: 'demo',
+  name: 'Demo Bank',
+  outboundNetwork: 'public',
+};
 const userId = '33333333-3333-4333-8333-333333333333';
 const accountId = '44444444-4444-4444-8444-444444444444';
 const sid = 'S'.repeat(43);

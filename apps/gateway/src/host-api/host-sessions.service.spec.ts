@@ -4,7 +4,12 @@ import { RpcClient } from '#messaging';
 import { automock, type Mocked } from '#testing';
 import { HostSessionsService } from './host-sessions.service.js';
 
-const demo: TenantReply = { id: '11111111-1111-4111-8111-111111111111', slug: 'demo', name: 'Demo Bank' };
+const demo: TenantReply = {
+  id: '11111111-1111-4111-8111-111111111111',
+  slug: 'demo',
+  name: 'Demo Bank',
+  outboundNetwork: 'public',
+};
 const user: UserProfile = { id: '33333333-3333-4333-8333-333333333333', login: 'demo', email: null, name: 'Demo' };
 const sid = 'S'.repeat(43);
 

@@ -8,7 +8,12 @@ import { GatewayOptions } from '../gateway.options.js';
 import { TenantDirectory } from '../tenants/tenant-directory.service.js';
 import { OAuthEndpoints } from './oauth-endpoints.service.js';
 
-const demo: TenantReply = { id: '11111111-1111-4111-8111-111111111111', slug: 'demo', name: 'Demo Bank' };
+const demo: TenantReply = {
+  id: '11111111-1111-4111-8111-111111111111',
+  slug: 'demo',
+  name: 'Demo Bank',
+  outboundNetwork: 'public',
+};
 const issuer = 'http://localhost:3000/t/demo';
 const FORM = 'application/x-www-form-urlencoded';
 const basic = `Basic ${Buffer.from('demo-vendor:demo-vendor-secret').toString('base64')}`;

@@ -4,7 +4,7 @@ import { RpcClient } from '#messaging';
 import { automock, type Mocked } from '#testing';
 import { TenantDirectory } from './tenant-directory.service.js';
 
-const demo = { id: '11111111-1111-4111-8111-111111111111', slug: 'demo', name: 'Demo Bank' };
+const demo = { id: '11111111-1111-4111-8111-111111111111', slug: 'demo', name: 'Demo Bank', outboundNetwork: 'public' };
 
 describe(TenantDirectory.name, () => {
   let sut: TenantDirectory;

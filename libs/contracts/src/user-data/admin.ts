@@ -15,6 +15,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { TENANT_SLUG_PATTERN } from '../tenant-slug.js';
+import { OutboundNetworks, type OutboundNetwork } from './get-tenant.js';
 import { Scopes, type Scope } from '../token/access-token.js';
 import { CLIENT_ID_PATTERN, type LaunchMode } from './principals.js';
 
@@ -54,6 +55,11 @@ export class CreateTenantRequest {
   @MinLength(1)
   @MaxLength(200)
   name!: string;
+
+  /** Default `public`. */
+  @IsOptional()
+  @IsIn(OutboundNetworks)
+  outboundNetwork?: OutboundNetwork;
 }
 
 export interface CreatedTenantReply {

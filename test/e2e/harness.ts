@@ -241,6 +241,11 @@ export interface Stack {
    * (optional) runs while everything is stopped (e.g. to write to embedded's PGlite files, see `seedDatabase`).
    */
   restart(between?: () => Promise<void>): Promise<StopResult[]>;
+  /**
+   * Ends one process (`SIGKILL`: a crash; `SIGTERM`: a clean stop), runs `between` while it is down, then starts
+   * it again with the same environment and port and waits until it is ready. Returns the old process's exit.
+   */
+  restartProcess(name: string, signal: 'SIGKILL' | 'SIGTERM', between?: () => Promise<void>): Promise<StopResult>;
 }
 
 interface PlannedProcess {
@@ -314,6 +319,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await between?.();
       await launch();
       return results;
+    },
+    async restartProcess(name, signal, between) {
+      const index = processes.findIndex((p) => p.name === name);
+      const planned = plan.processes.find((p) => p.name === name);
+      if (index < 0 || !planned) throw new Error(`no process ${name} in this stack`);
+      const old = processes[index];
+      const started = Date.now();
+      if (signal === 'SIGKILL') old.kill('SIGKILL');
+      const ended = signal === 'SIGKILL' ? { ...(await old.exited), killed: true } : await old.stop();
+      const result: StopResult = { name, ...ended, ms: Date.now() - started };
+      await between?.();
+      const fresh = new ManagedProcess(planned.name, planned.script, planned.env, planned.port);
+      processes = processes.map((p, i) => (i === index ? fresh : p));
+      await waitUntilReady(fresh, processes, options.readyTimeoutMs ?? READY_TIMEOUT_MS);
+      return result;
     },
   };
 }

@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { createClient } from 'redis';
 import { childEnv, freePort, Managed, waitFor200, type Env } from './proc.js';
@@ -21,6 +23,8 @@ const BACK_ENDS: AppName[] = ['user-data', 'token', 'identity', 'webhooks'];
 export interface Stack {
   mode: string;
   baseUrl: string;
+  /** Every gateway replica (distributed), or the one base URL. */
+  baseUrls?: string[];
   processes: Managed[];
   /** Root PIDs measured, by name (one per process; the peer's cluster is one tree). */
   groups: Record<string, number>;
@@ -56,6 +60,19 @@ async function deleteRedisPrefix(prefix: string): Promise<void> {
   }
 }
 
+/** Deletes the JetStream streams of a deployment prefix (the durable event stream `<PREFIX>_EVENTS`). */
+async function deleteStreams(prefix: string): Promise<void> {
+  const connection = await connect({ servers: SERVICES.nats, timeout: 2000 });
+  try {
+    const manager = await jetstreamManager(connection);
+    for await (const stream of manager.streams.list())
+      if (stream.config.name.toLowerCase().startsWith(prefix.toLowerCase()))
+        await manager.streams.delete(stream.config.name);
+  } finally {
+    await connection.close();
+  }
+}
+
 const warn = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
 /**
@@ -66,11 +83,17 @@ const warn = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 export async function startDistributed({
   appEnv = {},
   nodeArgs = {},
-}: { appEnv?: Partial<Record<AppName, Env>>; nodeArgs?: Partial<Record<AppName, string[]>> } = {}): Promise<Stack> {
+  gatewayReplicas = 1,
+}: {
+  appEnv?: Partial<Record<AppName, Env>>;
+  nodeArgs?: Partial<Record<AppName, string[]>>;
+  gatewayReplicas?: number;
+} = {}): Promise<Stack> {
   const id = randomBytes(5).toString('hex');
   const database = `handover_bench_${id}`;
   await admin(`CREATE DATABASE ${database}`);
-  const port = await freePort();
+  const ports = await Promise.all(Array.from({ length: gatewayReplicas }, () => freePort()));
+  const port = ports[0];
   const baseUrl = `http://127.0.0.1:${port}`;
   const redisPrefix = `bench_${id}:`;
   const shared = {
@@ -86,8 +109,11 @@ export async function startDistributed({
   const processes: Managed[] = [];
   const stop = async () => {
     // The gateway first, so nothing new reaches the back-ends while they drain.
-    await Promise.all(processes.filter((p) => p.name === 'gateway').map((p) => p.stop()));
+    await Promise.all(processes.filter((p) => p.name.startsWith('gateway')).map((p) => p.stop()));
     await Promise.all(processes.map((p) => p.stop()));
+    await deleteStreams(`bench_${id}`).catch((err: Error) =>
+      warn(`could not delete streams bench_${id}*: ${err.message}`),
+    );
     await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch((err: Error) =>
       warn(`could not drop ${database}: ${err.message}`),
     );
@@ -106,12 +132,14 @@ export async function startDistributed({
       });
       processes.push(new Managed(app, `dist/apps/${app}/src/main.js`, { env, port: opsPort, nodeArgs: nodeArgs[app] }));
     }
-    processes.push(
-      new Managed('gateway', 'dist/apps/gateway/src/main.js', {
-        env: childEnv({ ...shared, PORT: port, HOST: '127.0.0.1', ...appEnv.gateway }),
-        port,
-        nodeArgs: nodeArgs.gateway,
-      }),
+    ports.forEach((p, i) =>
+      processes.push(
+        new Managed(i === 0 ? 'gateway' : `gateway-${i + 1}`, 'dist/apps/gateway/src/main.js', {
+          env: childEnv({ ...shared, PORT: p, HOST: '127.0.0.1', ...appEnv.gateway }),
+          port: p,
+          nodeArgs: nodeArgs.gateway,
+        }),
+      ),
     );
     await Promise.all(processes.map((p) => waitFor200(`${p.url}/health/ready`, processes)));
     // The demo tenant exists once user-data has migrated and seeded.
@@ -123,6 +151,7 @@ export async function startDistributed({
   return {
     mode: 'distributed',
     baseUrl,
+    baseUrls: ports.map((p) => `http://127.0.0.1:${p}`),
     processes,
     groups: Object.fromEntries(processes.map((p) => [p.name, p.pid])),
     stop,

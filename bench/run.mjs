@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../', import.meta.url));
 const name = process.argv[2];
 if (!name || !existsSync(new URL(`./${name}.ts`, import.meta.url))) {
-  process.stderr.write('usage: node bench/run.mjs <handover|race|profile>\n');
+  process.stderr.write(
+    'usage: node bench/run.mjs <handover|race|profile|logout-fanout|logout-propagation|receiver-down>\n',
+  );
   process.exit(2);
 }
 execFileSync(

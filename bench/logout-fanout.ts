@@ -1,0 +1,159 @@
+// `npm run bench:logout-fanout`: 10,000 logouts × 3 vendor endpoints against Handover distributed. Each session is
+// handed to three vendors (a code issued for each, before the timed window); then the host logs all of them out, 64
+// in flight, and three local receivers verify every delivery with the `standardwebhooks` library as vendors would.
+//
+// Figures per round: logouts/s (host API), webhooks/s (verified, distinct webhook-ids, from the first logout to the
+// last delivery), lag p50/p99 (a delivery's arrival minus its logout call's return), duplicates (a webhook-id seen
+// twice), lost (expected minus distinct delivered after a grace period), unverified, CPU and peak RSS per process.
+//
+// Environment: BENCH_FANOUT_LOGOUTS (10000), BENCH_FANOUT_ENDPOINTS (3), BENCH_FANOUT_ROUNDS (3),
+// BENCH_FANOUT_CONCURRENCY (64), BENCH_FANOUT_GRACE_S (120).
+import { pool, percentile } from './lib/load.js';
+import { installExitHandlers, stopAll, warnIfStaleBuild } from './lib/proc.js';
+import { appendResult, buildInfo, markdownTable, median, mr, timestamp, writeResultFile } from './lib/results.js';
+import { machine, round, servicePids, Window, type WindowResult } from './lib/sample.js';
+import { startDistributed, type Stack } from './lib/stacks.js';
+import { handleOf, inFlight, logout, sessionHandedTo, vendorWithReceiver, type BenchVendor } from './lib/webhooks.js';
+
+const LOGOUTS = Number(process.env.BENCH_FANOUT_LOGOUTS ?? 10_000);
+const ENDPOINTS = Number(process.env.BENCH_FANOUT_ENDPOINTS ?? 3);
+const ROUNDS = Number(process.env.BENCH_FANOUT_ROUNDS ?? 3);
+const CONCURRENCY = Number(process.env.BENCH_FANOUT_CONCURRENCY ?? 64);
+const GRACE_MS = Number(process.env.BENCH_FANOUT_GRACE_S ?? 120) * 1000;
+const runId = timestamp();
+const began = Date.now();
+const log = (msg: string) =>
+  process.stderr.write(`[bench:logout-fanout ${((Date.now() - began) / 1000).toFixed(0)}s] ${msg}\n`);
+
+interface Round {
+  logoutsPerSec: number;
+  webhooksPerSec: number;
+  lagP50Ms: number;
+  lagP99Ms: number;
+  delivered: number;
+  expected: number;
+  duplicates: number;
+  lost: number;
+  unverified: number;
+  seconds: number;
+  cpuUsPerWebhook: Record<string, number>;
+  rssMb: Record<string, number>;
+}
+
+async function runRound(stack: Stack, n: number): Promise<Round> {
+  const p = pool(stack.baseUrl, CONCURRENCY + 4);
+  const vendors: BenchVendor[] = [];
+  for (let i = 0; i < ENDPOINTS; i++) vendors.push(await vendorWithReceiver(p));
+  log(`round ${n}: handing ${LOGOUTS} sessions to ${ENDPOINTS} vendors`);
+  const clientIds = vendors.map((v) => v.clientId);
+  const sids = await inFlight(LOGOUTS, CONCURRENCY, () => sessionHandedTo(p, clientIds));
+  const expected = LOGOUTS * ENDPOINTS;
+
+  const returnedAt = new Map<string, number>();
+  const window = new Window(stack.groups, { services: servicePids() });
+  window.start();
+  const t0 = Date.now();
+  log(`round ${n}: ${LOGOUTS} logouts, ${CONCURRENCY} in flight`);
+  await inFlight(LOGOUTS, CONCURRENCY, async (i) => {
+    await logout(p, sids[i]);
+    returnedAt.set(handleOf(sids[i]), Date.now());
+  });
+  const logoutsDone = Date.now();
+  const deadline = logoutsDone + GRACE_MS;
+  const delivered = () => vendors.reduce((s, v) => s + v.receiver.acceptedIds().size, 0);
+  while (delivered() < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const w: WindowResult = window.stop();
+
+  const lags: number[] = [];
+  let last = t0;
+  let requests = 0;
+  let unverified = 0;
+  for (const v of vendors) {
+    const seen = new Set<string>();
+    for (const d of v.receiver.deliveries) {
+      requests++;
+      if (!d.verified) unverified++;
+      if (!d.verified || d.webhookId === undefined || seen.has(d.webhookId)) continue;
+      seen.add(d.webhookId);
+      last = Math.max(last, d.receivedAt);
+      const handle = (JSON.parse(d.rawBody) as { data: { session_id: string } }).data.session_id;
+      const returned = returnedAt.get(handle);
+      if (returned !== undefined) lags.push(Math.max(0, d.receivedAt - returned));
+    }
+  }
+  lags.sort((a, b) => a - b);
+  const got = delivered();
+  const seconds = (last - t0) / 1000;
+  for (const v of vendors) await v.receiver.close();
+  await p.close();
+  return {
+    logoutsPerSec: round1(LOGOUTS / ((logoutsDone - t0) / 1000)),
+    webhooksPerSec: round1(got / seconds),
+    lagP50Ms: percentile(lags, 0.5),
+    lagP99Ms: percentile(lags, 0.99),
+    delivered: got,
+    expected,
+    duplicates: requests - got - unverified,
+    lost: expected - got,
+    unverified,
+    seconds: round1(seconds),
+    cpuUsPerWebhook: Object.fromEntries(
+      Object.entries({ ...w.cpuUs, ...w.serviceUs, loadgen: w.loadgenUs }).map(([k, us]) => [k, round(us / got)]),
+    ),
+    rssMb: w.rssMb,
+  };
+}
+
+const round1 = (x: number) => round(x, 1);
+
+async function main(): Promise<void> {
+  warnIfStaleBuild();
+  installExitHandlers(stopAll);
+  const stack = await startDistributed();
+  const rounds: Round[] = [];
+  try {
+    for (let n = 1; n <= ROUNDS; n++) {
+      const r = await runRound(stack, n);
+      log(
+        `round ${n}: ${r.webhooksPerSec} webhooks/s, lag p99 ${r.lagP99Ms} ms, ${r.lost} lost, ${r.duplicates} duplicates`,
+      );
+      rounds.push(r);
+    }
+  } finally {
+    await stack.stop();
+  }
+  const record = { run: runId, build: buildInfo(), machine: machine(), logouts: LOGOUTS, endpoints: ENDPOINTS, rounds };
+  appendResult('logout-fanout', record);
+  const pick = (f: (r: Round) => number) => rounds.map(f);
+  const procs = Object.keys(rounds[0]?.rssMb ?? {});
+  const table = markdownTable(
+    ['figure', `median (range) of ${rounds.length} rounds`],
+    [
+      ['verified webhooks/s', mr(pick((r) => r.webhooksPerSec))],
+      ['logouts/s (host API)', mr(pick((r) => r.logoutsPerSec))],
+      ['lag p50, ms', mr(pick((r) => r.lagP50Ms))],
+      ['lag p99, ms', mr(pick((r) => r.lagP99Ms))],
+      ['delivered / expected', `${median(pick((r) => r.delivered))} / ${rounds[0]?.expected}`],
+      ['lost', mr(pick((r) => r.lost))],
+      ['duplicates', mr(pick((r) => r.duplicates))],
+      ['unverified', mr(pick((r) => r.unverified))],
+      ...procs.map((name) => [`peak RSS ${name}, MB`, mr(pick((r) => r.rssMb[name]))]),
+      ...Object.keys(rounds[0]?.cpuUsPerWebhook ?? {}).map((name) => [
+        `CPU µs per webhook, ${name}`,
+        mr(pick((r) => r.cpuUsPerWebhook[name])),
+      ]),
+    ],
+  );
+  const text = `# bench:logout-fanout, ${runId}\n\n${LOGOUTS} logouts × ${ENDPOINTS} endpoints, ${CONCURRENCY} logouts in flight, Handover distributed (one replica per app), every delivery verified with standardwebhooks.\n\n${table}\n`;
+  writeResultFile('logout-fanout.latest.md', text);
+  process.stdout.write(text);
+}
+
+main().then(
+  () => process.exit(0),
+  async (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    await stopAll();
+    process.exit(1);
+  },
+);

@@ -1,6 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { loadEnv, LogLevels, toInt, type LogLevel } from '#config';
+import { webhookPolicyFromEnv, type WebhookPolicy } from '../apps/webhooks/src/index.js';
 
 /** Embedded mode reads only these; it never looks for NATS, Redis or PostgreSQL. */
 class EmbeddedEnv {
@@ -54,6 +55,8 @@ export interface EmbeddedConfig {
   bodyLimit: number;
   shutdownTimeoutMs: number;
   secretKey: string;
+  /** The webhook dispatcher's schedule and limits (the same WEBHOOK_* variables as the distributed app). */
+  webhookPolicy: WebhookPolicy;
 }
 
 export function loadEmbeddedConfig(env: NodeJS.ProcessEnv): EmbeddedConfig {
@@ -68,5 +71,6 @@ export function loadEmbeddedConfig(env: NodeJS.ProcessEnv): EmbeddedConfig {
     bodyLimit: e.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     secretKey: e.HANDOVER_SECRET_KEY,
+    webhookPolicy: webhookPolicyFromEnv(env),
   };
 }

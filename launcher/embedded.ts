@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { exitOnStartupFailure } from '#config';
-import { InProcessBroker, inProcessBusBinding } from '#messaging';
+import { InProcessBroker, inProcessBusBinding, InProcessDurableEvents } from '#messaging';
 import { createLogger } from '#observability';
 import { exitGracefullyOnSignals, runApp, type RunningApp } from '#runtime';
 import { decodeSecretKey, randomToken } from '#security';
@@ -34,6 +34,9 @@ export async function startEmbedded(
   const webhooksDb = await openDatabase(target, webhooksDatabase);
   const store = new MemoryShortLivedStore();
   const broker = new InProcessBroker();
+  // The durable event stream of embedded mode: the token app's outbox relay hands events to the in-process
+  // dispatcher, which acknowledges once they are in its own tables (the embedded database).
+  const durableEvents = new InProcessDurableEvents();
   const bus = () => inProcessBusBinding(broker);
   const baseUrl = publicBaseUrl(config.publicBaseUrl, config.port);
 
@@ -65,6 +68,7 @@ export async function startEmbedded(
       store,
       database: tokenDb,
       secretKey,
+      events: durableEvents,
       healthChecks: { database: databaseCheck(tokenDb), store: () => store.ping() },
     }),
   });
@@ -83,7 +87,12 @@ export async function startEmbedded(
     module: WebhooksModule.register({
       rpc: webhooksBus.client,
       database: webhooksDb,
+      secretKey,
+      events: durableEvents,
+      publicBaseUrl: baseUrl,
+      policy: config.webhookPolicy,
       healthChecks: { database: databaseCheck(webhooksDb) },
+      demo: config.seedDemo ? { baseUrl } : undefined,
     }),
   });
   const gatewayBus = bus();

@@ -28,6 +28,7 @@ import {
   type Vendor,
 } from './handover-fixture.js';
 import { e2eMode, expectError, sleep, startStack, type Stack } from './harness.js';
+import { sessionHandle } from './session-handle.js';
 
 const mode = e2eMode();
 const PARTNER_KEY = 'demo-partner-key-0123456789abcdef0123456789abcdef';
@@ -102,8 +103,9 @@ describe(`data API (${mode} mode)`, () => {
       sub: userId,
       user: { login: 'demo' },
       client_id: a.clientId,
-      session: { id: sid },
+      session: { id: sessionHandle(sid) },
     });
+    expect((me.body as { session: { id: string } }).session.id).not.toBe(sid);
     expect((await introspect(base, a, token)).body.active).toBe(true);
   });
 

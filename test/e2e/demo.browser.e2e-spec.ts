@@ -1,8 +1,10 @@
 /**
  * The demo of SPEC §8 in headless Chromium, clicked through as a newcomer would: the home page, Demo Bank's
  * sign-in, the Budget Planner plugin framed by Handover's host page (the code handed over by postMessage, the
- * vendor backend's exchange with oauth4webapi, /me and accounts), back to the bank, log out, and the vendor
- * backend's token refused. A screenshot of every step lands in test-output/screenshots/demo-<mode>-NN-*.png.
+ * vendor backend's exchange with oauth4webapi, /me and accounts), back to the bank, log out, the vendor
+ * backend's token refused, and the signed `session.logged_out` webhook of that session arriving at the demo
+ * vendor's endpoint (verified there with `standardwebhooks`). A screenshot of every step lands in
+ * test-output/screenshots/demo-<mode>-NN-*.png.
  *
  * Real: every app, as built in dist/, as processes (in distributed mode with a database of the stack's own, so the
  * demo seed carries this stack's URL), and Debian's Chromium. Mocked: none.
@@ -41,7 +43,7 @@ describeWithBrowser(`demo handover in Chromium (${mode} mode)`, () => {
 
   const shot = (n: number, name: string) => screenshot(page, `demo-${mode}-${String(n).padStart(2, '0')}-${name}`);
 
-  it('walks from the home page through sign-in, the plugin handover and logout to the refused token', async () => {
+  it('walks from the home page through sign-in, the plugin handover and logout to the refused token and the webhook', async () => {
     // 1. The home page: what runs here, and the way into the demo.
     await page.goto(`${base}/`);
     await expect(page.getByTestId('mode').textContent()).resolves.toBe(`${mode} mode`);
@@ -121,8 +123,10 @@ describeWithBrowser(`demo handover in Chromium (${mode} mode)`, () => {
     const recheck = JSON.parse((await page.getByTestId('recheck').textContent()) ?? '') as {
       status: number;
       body: { www_authenticate: Array<{ scheme: string; parameters: Record<string, string> }> };
+      session_id: string;
     };
     expect(recheck.status).toBe(401);
+    expect(recheck.session_id).toBe(exchanged.claims.sid);
     expect(recheck.body.www_authenticate[0]).toMatchObject({
       scheme: 'bearer',
       parameters: { error: 'invalid_token' },
@@ -130,7 +134,20 @@ describeWithBrowser(`demo handover in Chromium (${mode} mode)`, () => {
     expect((await context.cookies(base)).map((c) => c.name)).not.toContain('handover_session_demo');
     await shot(7, 'logged-out');
 
+    // 8. The webhook: the bank page polls the demo vendor's inbox until this session's session.logged_out arrives.
+    const webhookVerdict = page.getByTestId('webhook-verdict');
+    await webhookVerdict.filter({ hasText: /arrived|No webhook/ }).waitFor({ timeout: 35_000 });
+    await expect(webhookVerdict.textContent()).resolves.toMatch(/^session\.logged_out arrived \(webhook-id msg_\S+\)/);
+    const webhook = JSON.parse((await page.getByTestId('webhook').textContent()) ?? '') as Record<string, unknown>;
+    expect(webhook).toMatchObject({
+      id: expect.stringMatching(/^msg_/),
+      type: 'session.logged_out',
+      verified: true,
+      data: { session_id: exchanged.claims.sid, sub: exchanged.claims.sub, tenant: 'demo', reason: 'user_logout' },
+    });
+    await shot(8, 'webhook');
+
     // No script error, CSP violation or failed request on the way.
     expect(problems).toEqual([]);
-  }, 60_000);
+  }, 100_000);
 });

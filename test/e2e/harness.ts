@@ -379,7 +379,11 @@ async function planDistributed(options: StackOptions): Promise<Plan> {
   for (const app of BACK_END_APPS) {
     if (!apps.includes(app)) continue;
     const port = await freePort();
-    const env = { ...shared, OPS_PORT: String(port), ...(app === 'user-data' ? { HANDOVER_DEMO: '1' } : {}) };
+    const env = {
+      ...shared,
+      OPS_PORT: String(port),
+      ...(app === 'user-data' || app === 'webhooks' ? { HANDOVER_DEMO: '1' } : {}),
+    };
     processes.push({ name: app, script: appScript(app), env, port });
   }
   gatewayPorts.forEach((port, i) => {

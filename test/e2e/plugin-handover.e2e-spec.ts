@@ -31,6 +31,7 @@ import {
   type Vendor,
 } from './handover-fixture.js';
 import { e2eMode, expectError, onlyIn, sleep, startStack, type Stack } from './harness.js';
+import { sessionHandle } from './session-handle.js';
 
 const mode = e2eMode();
 const REPLICAS = mode === 'distributed' ? 2 : 1;
@@ -175,13 +176,20 @@ describe(`plugin handover (${mode} mode, ${REPLICAS} gateway replica${REPLICAS >
         `${as.issuer}/api/v1`,
         { ...oauthOptions(), signingAlgorithms: ['ES256'] },
       );
-      expect(claims).toMatchObject({ iss: as.issuer, client_id: demoVendor.clientId, sid, scope: result.scope });
+      // The token's `sid` is the session's public handle, never the session id (the hub cookie, the host's secret).
+      expect(claims.sid).not.toBe(sid);
+      expect(claims).toMatchObject({
+        iss: as.issuer,
+        client_id: demoVendor.clientId,
+        sid: sessionHandle(sid),
+        scope: result.scope,
+      });
 
       const me = await get(token, '/me');
       expect(me).toMatchObject({
         sub: claims.sub,
         user: { login: DEMO.user },
-        session: { id: sid, auth_method: 'password' },
+        session: { id: sessionHandle(sid), auth_method: 'password' },
         client_id: demoVendor.clientId,
         scope: 'profile accounts vendor_data',
       });
@@ -213,7 +221,7 @@ describe(`plugin handover (${mode} mode, ${REPLICAS} gateway replica${REPLICAS >
         client(),
         await oauth.introspectionRequest(as, client(), clientAuth(), token, oauthOptions()),
       );
-      expect(active).toMatchObject({ active: true, client_id: demoVendor.clientId, sid });
+      expect(active).toMatchObject({ active: true, client_id: demoVendor.clientId, sid: sessionHandle(sid) });
 
       // Host logout.
       const logout = await endSession(base, sid);
@@ -258,7 +266,7 @@ describe(`plugin handover (${mode} mode, ${REPLICAS} gateway replica${REPLICAS >
       expect(wrong).toBeInstanceOf(oauth.ResponseBodyError);
       expect((wrong as oauth.ResponseBodyError).error).toBe('invalid_grant');
       const result = await exchangeAsVendor(code, verifier);
-      expect((await get(result.access_token, '/me')).session).toMatchObject({ id: sid });
+      expect((await get(result.access_token, '/me')).session).toMatchObject({ id: sessionHandle(sid) });
       // Without the verifier the code cannot be exchanged at all.
       const code2 = await issueCode(base, sid, demoVendor, {
         code_challenge: challenge,

@@ -33,6 +33,7 @@ import {
   type Vendor,
 } from './handover-fixture.js';
 import { e2eMode, expectError, onlyIn, sleep, startStack, type Stack } from './harness.js';
+import { sessionHandle } from './session-handle.js';
 
 const mode = e2eMode();
 const CODE_TTL_MS = 30_000;
@@ -364,7 +365,7 @@ describe(`token endpoint (${mode} mode)`, () => {
         scope: 'profile accounts',
         client_id: a.clientId,
         sub: claims.sub,
-        sid,
+        sid: sessionHandle(sid),
         exp: claims.exp,
         iat: claims.iat,
         iss: `${base}/t/demo`,

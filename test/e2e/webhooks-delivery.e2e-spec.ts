@@ -272,7 +272,11 @@ describe(`logout webhooks (${mode} mode)`, () => {
     expect(range.body).toEqual({ replayed: 3 });
     await rx.waitFor((r) => r.deliveries.length >= 7, 15_000, 'the range replay');
     expect(new Set(rx.deliveries.slice(4).map((d) => d.webhookId))).toEqual(new Set(ids));
-    const log = (await messageDetail(base, ids[0])).attempt_log as Array<Record<string, unknown>>;
+    // Attempts are recorded right after the receiver answers (in small batches): wait for the third.
+    const log = await eventually('three logged attempts', async () => {
+      const attempts = (await messageDetail(base, ids[0])).attempt_log as Array<Record<string, unknown>>;
+      return attempts.length === 3 ? attempts : undefined;
+    });
     expect(log.map((a) => a.trigger)).toEqual(['initial', 'replay', 'replay']);
   }, 40_000);
 

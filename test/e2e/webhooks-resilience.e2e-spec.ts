@@ -4,6 +4,9 @@
  * the token app mid-logout burst, and of NATS (a private nats-server) with events in the stream (distributed).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { DURABLE_EVENTS_CONSUMER } from '#messaging';
 import { freePort, PrivateNats, WebhookReceiver } from '#testing';
 import { e2eMode, onlyIn, sleep, startStack, type Stack } from './harness.js';
 import { inBatches, type Vendor } from './handover-fixture.js';
@@ -19,6 +22,22 @@ import {
 } from './webhooks-fixture.js';
 
 const mode = e2eMode();
+
+/** Events of the durable stream not yet delivered to the dispatcher's consumer (one stack per NATS server here). */
+async function pendingInStream(natsUrl: string): Promise<number> {
+  const connection = await connect({ servers: natsUrl });
+  try {
+    const manager = await jetstreamManager(connection);
+    let pending = 0;
+    for await (const stream of manager.streams.list()) {
+      if (!stream.config.name.endsWith('_EVENTS')) continue;
+      pending += (await manager.consumers.info(stream.config.name, DURABLE_EVENTS_CONSUMER)).num_pending;
+    }
+    return pending;
+  } finally {
+    await connection.close();
+  }
+}
 
 /** Retries on a compressed schedule: three attempts, a few hundred ms apart. */
 const RESILIENCE_ENV = {
@@ -255,7 +274,12 @@ onlyIn('distributed')('FI-04: NATS restart and crash with events in the stream (
       // The dispatcher is down: the relay's events wait in the stream, acknowledged by JetStream only.
       await stack.restartProcess('webhooks', 'SIGTERM', async () => {
         await logoutMany(base, [vendor], count);
-        await sleep(1500); // the relay publishes right after each commit; allow the last batch through
+        // The relay publishes right after each commit: the events are in the stream, not yet consumed.
+        const pending = await eventually(`${count} events pending in the stream`, async () => {
+          const n = await pendingInStream(nats.url);
+          return n >= count ? n : undefined;
+        });
+        expect(pending).toBeGreaterThanOrEqual(count); // with the sessions' session.created events
         if (how === 'stop') await nats.stop();
         else await nats.kill9();
         await nats.spawn();

@@ -5,6 +5,8 @@ import { ShortLivedStore } from '#storage';
 import { AdminKeyGuard } from './admin-api/admin-key.guard.js';
 import { AdminController } from './admin-api/admin.controller.js';
 import { AdminService } from './admin-api/admin.service.js';
+import { WebhooksAdminController } from './admin-api/webhooks-admin.controller.js';
+import { WebhooksAdminService } from './admin-api/webhooks-admin.service.js';
 import { AccessTokenVerifier } from './data-api/access-token.verifier.js';
 import { BearerGuard } from './data-api/bearer.guard.js';
 import { BusReconnects } from './data-api/bus-reconnects.js';
@@ -53,6 +55,7 @@ export class GatewayModule {
         OAuthController,
         HostSessionsController,
         AdminController,
+        WebhooksAdminController,
         DataApiController,
         TenantEventsHandler,
         RevocationEventsHandler,
@@ -82,6 +85,7 @@ export class GatewayModule {
         HostSessionsService,
         AdminKeyGuard,
         AdminService,
+        WebhooksAdminService,
         RevocationSet,
         TenantKeys,
         AccessTokenVerifier,

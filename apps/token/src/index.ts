@@ -2,3 +2,4 @@
 export { TokenModule, type TokenDeps } from './token.module.js';
 export { tokenDatabase } from './token.database.js';
 export { loadTokenConfig, type TokenConfig } from './config/token.env.js';
+export { TokenPolicy } from './token.policy.js';

@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { exitOnStartupFailure } from '#config';
+import { JetStreamDurableEvents } from '#messaging';
 import { createLogger } from '#observability';
+import { connectBus, connectDatabase, connectRedis, exitGracefullyOnSignals, openJetStream, runApp } from '#runtime';
 import { databaseCheck } from '#storage';
-import { connectBus, connectDatabase, connectRedis, exitGracefullyOnSignals, runApp } from '#runtime';
 import { loadTokenConfig } from './config/token.env.js';
 import { tokenDatabase } from './token.database.js';
 import { TokenModule } from './token.module.js';
@@ -11,7 +12,11 @@ import { TokenModule } from './token.module.js';
 async function main(): Promise<void> {
   const config = loadTokenConfig(process.env);
   const logger = createLogger('token', config.logLevel);
-  const { bus } = await connectBus(config.nats);
+  const { bus, connection } = await connectBus(config.nats);
+  const streams = await openJetStream(connection, config.nats.url);
+  // Session events go to the durable stream through the outbox relay; the stream is made ready at start.
+  const events = new JetStreamDurableEvents(streams, { subjectPrefix: config.nats.subjectPrefix, logger });
+  await events.ensureStream();
   const store = await connectRedis(config.redis);
   const database = await connectDatabase(config.database.url, config.database.poolSize, tokenDatabase);
   const running = await runApp({
@@ -24,8 +29,14 @@ async function main(): Promise<void> {
       store,
       database,
       secretKey: config.secretKey,
+      events,
       policy: config.policy,
-      healthChecks: { nats: () => bus.check(), redis: () => store.ping(), database: databaseCheck(database) },
+      healthChecks: {
+        nats: () => bus.check(),
+        jetstream: () => streams.check(),
+        redis: () => store.ping(),
+        database: databaseCheck(database),
+      },
     }),
   });
   logger.info({ port: running.port }, 'token app ready');

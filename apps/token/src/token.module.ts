@@ -1,6 +1,6 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { RpcClient } from '#messaging';
+import { OutboxRelay, RpcClient, type DurableEventPublisher } from '#messaging';
 import { HealthService, OpsController, type HealthCheck } from '#observability';
 import { SecretBox, SecretHasher } from '#security';
 import { ShortLivedStore } from '#storage';
@@ -11,7 +11,11 @@ import { CodeExchangeService } from './codes/code-exchange.service.js';
 import { CodeIssueService } from './codes/code-issue.service.js';
 import { CodeStore } from './codes/code.store.js';
 import { CodesHandler } from './codes/codes.handler.js';
+import { TOKEN_SCHEMA, TokenOutbox } from './events/token-outbox.js';
+import { LogoutTokensHandler } from './logout-tokens/logout-tokens.handler.js';
+import { LogoutTokensService } from './logout-tokens/logout-tokens.service.js';
 import { RevocationService } from './revocation/revocation.service.js';
+import { SessionExpirySweeper } from './sessions/session-expiry.sweeper.js';
 import { SessionStore } from './sessions/session.store.js';
 import { SessionsHandler } from './sessions/sessions.handler.js';
 import { SessionsService } from './sessions/sessions.service.js';
@@ -29,15 +33,19 @@ export interface TokenDeps {
   database: DataSource;
   secretKey: Buffer;
   healthChecks: Record<string, HealthCheck>;
-  policy?: TokenPolicy;
+  /** The durable event stream the outbox relay publishes to (JetStream, or the embedded in-process hand-off). */
+  events: DurableEventPublisher;
+  /** Over `TokenPolicy.defaults`. */
+  policy?: Partial<TokenPolicy>;
 }
 
 @Module({})
 export class TokenModule {
   static register(deps: TokenDeps): DynamicModule {
+    const policy: TokenPolicy = { ...TokenPolicy.defaults, ...withoutUndefined(deps.policy ?? {}) };
     return {
       module: TokenModule,
-      controllers: [OpsController, JwksHandler, SessionsHandler, CodesHandler],
+      controllers: [OpsController, JwksHandler, SessionsHandler, CodesHandler, LogoutTokensHandler],
       providers: [
         { provide: RpcClient, useValue: deps.rpc },
         { provide: ShortLivedStore, useValue: deps.store },
@@ -45,8 +53,17 @@ export class TokenModule {
         { provide: SecretBox, useValue: new SecretBox(deps.secretKey, 'signing-keys') },
         { provide: SecretHasher, useValue: new SecretHasher(deps.secretKey) },
         { provide: HealthService, useValue: new HealthService(deps.healthChecks) },
-        { provide: TokenPolicy, useValue: deps.policy ?? TokenPolicy.defaults },
+        { provide: TokenPolicy, useValue: policy },
         { provide: Clock, useValue: new Clock() },
+        {
+          provide: OutboxRelay,
+          useValue: new OutboxRelay(deps.database, TOKEN_SCHEMA, deps.events, new Logger('TokenOutbox'), {
+            pollIntervalMs: policy.outboxPollIntervalMs,
+          }),
+        },
+        TokenOutbox,
+        SessionExpirySweeper,
+        LogoutTokensService,
         SigningKeyRepository,
         SigningKeysService,
         AccessTokensService,
@@ -62,4 +79,8 @@ export class TokenModule {
       ],
     };
   }
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   HandoverError,
+  type DurableEvent,
   type EventOf,
   type EventSubject,
   type ReplyOf,
@@ -17,19 +18,23 @@ import { Clock } from '../src/clock.js';
 import { CodeExchangeService } from '../src/codes/code-exchange.service.js';
 import { CodeIssueService } from '../src/codes/code-issue.service.js';
 import { CodeStore } from '../src/codes/code.store.js';
+import { TokenOutbox } from '../src/events/token-outbox.js';
+import { LogoutTokensService } from '../src/logout-tokens/logout-tokens.service.js';
 import { RevocationService } from '../src/revocation/revocation.service.js';
+import { SessionExpirySweeper } from '../src/sessions/session-expiry.sweeper.js';
 import { SessionStore } from '../src/sessions/session.store.js';
 import { SessionsService } from '../src/sessions/sessions.service.js';
 import type { SigningKeyEntity } from '../src/signing-keys/signing-key.entity.js';
 import type { SigningKeyRepository } from '../src/signing-keys/signing-key.repository.js';
 import { SigningKeysService } from '../src/signing-keys/signing-keys.service.js';
-import type { TokenPolicy } from '../src/token.policy.js';
+import { TokenPolicy } from '../src/token.policy.js';
 import { ClientAuthenticator } from '../src/vendors/client-authenticator.js';
 import { VendorDirectory } from '../src/vendors/vendor-directory.js';
 
 /**
  * The token app's services wired by hand over a given short-lived store (memory in unit tests, the real Redis in
- * integration tests), with an in-memory key table and a bus that answers vendor lookups and records events.
+ * integration tests), with an in-memory key table, a bus that answers vendor lookups and records events, and an
+ * outbox (a recording one unless the test brings the real one).
  */
 export const tenantId = '11111111-1111-4111-8111-111111111111';
 export const issuer = 'http://localhost:3000/t/demo';
@@ -52,6 +57,52 @@ export class FakeBus extends RpcClient {
   }
 }
 
+/**
+ * An outbox that keeps what is written in memory, with the real one's semantics (an id already there is skipped),
+ * and fails like the real one while `down` is set (the database is unreachable).
+ */
+export class RecordingOutbox extends TokenOutbox {
+  readonly events: DurableEvent[] = [];
+  /** What was asked to be written while `down`. */
+  readonly refused: DurableEvent[] = [];
+  nudges = 0;
+  down = false;
+
+  constructor() {
+    super(undefined as never, undefined as never);
+  }
+
+  override async write(events: readonly DurableEvent[]): Promise<void> {
+    if (this.down) {
+      this.refused.push(...events);
+      throw HandoverError.unavailable('the token database is unavailable', new Error('ECONNREFUSED'));
+    }
+    for (const event of events) {
+      if (!this.events.some((e) => e.id === event.id))
+        this.events.push(JSON.parse(JSON.stringify(event)) as DurableEvent);
+    }
+  }
+
+  override nudge(): void {
+    this.nudges++;
+  }
+
+  ofType<T extends DurableEvent['type']>(type: T): Array<DurableEvent<T>> {
+    return this.events.filter((e): e is DurableEvent<T> => e.type === type);
+  }
+}
+
+/** A clock the test moves. */
+export class TestClock extends Clock {
+  constructor(private readonly current: () => number) {
+    super();
+  }
+
+  override now(): number {
+    return this.current();
+  }
+}
+
 export function vendor(clientId: string, hasher: SecretHasher, overrides: Partial<VendorRecord> = {}): VendorRecord {
   return {
     id: randomBytes(8).toString('hex'),
@@ -70,19 +121,46 @@ export function vendor(clientId: string, hasher: SecretHasher, overrides: Partia
   };
 }
 
+/** `ReturnType<typeof buildTokenServices>` is the last signature: the one with a recording outbox. */
+export function buildTokenServices<O extends TokenOutbox>(
+  store: ShortLivedStore,
+  overrides: Partial<TokenPolicy>,
+  options: { outbox: O; now?: () => number },
+): TokenServices<O>;
 export function buildTokenServices(
   store: ShortLivedStore,
-  policy: TokenPolicy = { sessionTtlSeconds: 3600, clientFailuresPerMinute: 100_000 },
+  overrides?: Partial<TokenPolicy>,
+  options?: { now?: () => number },
+): TokenServices<RecordingOutbox>;
+export function buildTokenServices(
+  store: ShortLivedStore,
+  overrides: Partial<TokenPolicy> = {},
+  options: { outbox?: TokenOutbox; now?: () => number } = {},
 ) {
+  return wire(store, overrides, options);
+}
+
+function wire(
+  store: ShortLivedStore,
+  overrides: Partial<TokenPolicy>,
+  options: { outbox?: TokenOutbox; now?: () => number },
+) {
+  const policy: TokenPolicy = {
+    ...TokenPolicy.defaults,
+    sessionTtlSeconds: 3600,
+    clientFailuresPerMinute: 100_000,
+    ...overrides,
+  };
   const master = randomBytes(32);
   const hasher = new SecretHasher(master);
-  const clock = new Clock();
-  const keys: SigningKeyEntity[] = [];
+  const clock = options.now ? new TestClock(options.now) : new Clock();
+  const outbox = options.outbox ?? new RecordingOutbox();
+  const keyRows: SigningKeyEntity[] = [];
   const repository = {
-    findPublishable: async (id: string) => keys.filter((k) => k.tenantId === id),
+    findPublishable: async (id: string) => keyRows.filter((k) => k.tenantId === id),
     insertActiveIfNone: async (key: Omit<SigningKeyEntity, 'createdAt' | 'status'>) => {
-      if (keys.some((k) => k.tenantId === key.tenantId)) return false;
-      keys.push({ ...key, status: 'active', createdAt: new Date() });
+      if (keyRows.some((k) => k.tenantId === key.tenantId)) return false;
+      keyRows.push({ ...key, status: 'active', createdAt: new Date() });
       return true;
     },
   } as unknown as SigningKeyRepository;
@@ -93,17 +171,25 @@ export function buildTokenServices(
   ]);
   const sessionStore = new SessionStore(store);
   const revocation = new RevocationService(store, bus, clock);
-  const tokens = new AccessTokensService(new SigningKeysService(repository, new SecretBox(master, 'keys')), clock);
+  const keys = new SigningKeysService(repository, new SecretBox(master, 'keys'));
+  const tokens = new AccessTokensService(keys, clock);
   const clients = new ClientAuthenticator(new VendorDirectory(bus, clock), hasher, store, policy);
   const codes = new CodeStore(store);
-  const sessions = new SessionsService(sessionStore, revocation, policy, clock);
+  const sessions = new SessionsService(sessionStore, revocation, outbox, policy, clock);
+  const sweeper = new SessionExpirySweeper(sessionStore, outbox, policy, clock);
+  const logoutTokens = new LogoutTokensService(keys, clock);
   const issuerService = new CodeIssueService(sessionStore, new VendorDirectory(bus, clock), codes, clock);
   const exchanger = new CodeExchangeService(clients, codes, sessionStore, revocation, tokens, clock);
   const status = new TokenStatusService(clients, tokens, revocation, sessionStore);
 
   return {
     bus,
+    outbox,
+    keys,
+    sessionStore,
     sessions,
+    sweeper,
+    logoutTokens,
     exchanger,
     status,
     openSession: async () =>
@@ -122,3 +208,5 @@ export function buildTokenServices(
       status.introspect({ tenantId, issuer, clientId, clientSecret: `${clientId}-secret`, token }),
   };
 }
+
+export type TokenServices<O extends TokenOutbox> = Omit<ReturnType<typeof wire>, 'outbox'> & { outbox: O };

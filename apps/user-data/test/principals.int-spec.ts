@@ -222,6 +222,13 @@ describe(UserDataModule.name, () => {
             tenantId: null,
           });
           const tenantId = host.tenantId!;
+          // The demo calls itself on localhost (its webhook receiver, its identity provider).
+          await expect(sut.client.request('user-data.tenant.get', { slug: Demo.tenant })).resolves.toEqual({
+            id: tenantId,
+            slug: Demo.tenant,
+            name: 'Demo Bank',
+            outboundNetwork: 'loopback',
+          });
           await expect(
             sut.client.request('user-data.vendor.get', { tenantId, clientId: Demo.vendor }),
           ).resolves.toMatchObject({

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { exitOnStartupFailure } from '#config';
+import { JetStreamDurableEvents } from '#messaging';
 import { createLogger } from '#observability';
 import { connectBus, connectDatabase, exitGracefullyOnSignals, openJetStream, runApp } from '#runtime';
 import { databaseCheck } from '#storage';
@@ -13,6 +14,9 @@ async function main(): Promise<void> {
   const logger = createLogger('webhooks', config.logLevel);
   const { bus, connection } = await connectBus(config.nats);
   const streams = await openJetStream(connection, config.nats.url);
+  // The dispatcher reads the durable event stream with the shared durable consumer (replicas split the events).
+  const events = new JetStreamDurableEvents(streams, { subjectPrefix: config.nats.subjectPrefix, logger });
+  await events.ensureStream();
   const database = await connectDatabase(config.database.url, config.database.poolSize, webhooksDatabase);
   const running = await runApp({
     name: 'webhooks',
@@ -22,12 +26,18 @@ async function main(): Promise<void> {
     module: WebhooksModule.register({
       rpc: bus.client,
       database,
+      secretKey: config.secretKey,
+      events,
+      publicBaseUrl: config.publicBaseUrl,
+      policy: config.policy,
+      demo: config.seedDemo ? { baseUrl: config.publicBaseUrl } : undefined,
       healthChecks: { nats: () => bus.check(), jetstream: () => streams.check(), database: databaseCheck(database) },
     }),
   });
   logger.info({ port: running.port }, 'webhooks app ready');
   exitGracefullyOnSignals(
     async () => {
+      // Stops the subscription, drains in-flight deliveries (WEBHOOK_DRAIN_TIMEOUT_MS), then the bus.
       await running.close();
       await bus.close();
       await database.destroy();

@@ -22,3 +22,4 @@ export * from './subjects-doc.js';
 export * from './events/durable-events.js';
 export * from './token/logout-token.js';
 export * from './webhooks/endpoints.js';
+export * from './webhooks/demo.js';

@@ -8,3 +8,5 @@ export * from './jetstream.js';
 export * from './wire.js';
 export * from './bus-binding.js';
 export * from './durable-events.js';
+export * from './outbox.js';
+export * from './jetstream-durable-events.js';

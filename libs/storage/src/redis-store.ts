@@ -72,8 +72,20 @@ export class RedisShortLivedStore extends ShortLivedStore {
     return Number(count);
   }
 
-  async indexAdd(index: string, member: string, expiresAtMs: number): Promise<void> {
-    await this.call(() => this.client.zAdd(this.prefix + index, { score: expiresAtMs, value: member }, { GT: true }));
+  async indexAdd(index: string, member: string, expiresAtMs: number, keepSeconds?: number): Promise<void> {
+    const k = this.prefix + index;
+    if (keepSeconds === undefined) {
+      await this.call(() => this.client.zAdd(k, { score: expiresAtMs, value: member }, { GT: true }));
+      return;
+    }
+    // One round trip: the member and the index's own expiry together.
+    await this.call(() =>
+      this.client
+        .multi()
+        .zAdd(k, { score: expiresAtMs, value: member }, { GT: true })
+        .expire(k, Math.max(1, Math.ceil(keepSeconds)))
+        .exec(),
+    );
   }
 
   async indexLive(index: string, nowMs: number): Promise<string[]> {
@@ -82,6 +94,23 @@ export class RedisShortLivedStore extends ShortLivedStore {
       this.client.multi().zRemRangeByScore(k, '-inf', nowMs).zRangeByScore(k, `(${nowMs}`, '+inf').exec(),
     );
     return members as unknown as string[];
+  }
+
+  async scheduleAdd(schedule: string, member: string, dueAtMs: number): Promise<void> {
+    await this.call(() => this.client.zAdd(this.prefix + schedule, { score: dueAtMs, value: member }));
+  }
+
+  async scheduleDue(schedule: string, nowMs: number, limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    const members = await this.call(() =>
+      this.client.zRangeByScore(this.prefix + schedule, '-inf', nowMs, { LIMIT: { offset: 0, count: limit } }),
+    );
+    return members.map(String);
+  }
+
+  async scheduleRemove(schedule: string, members: readonly string[]): Promise<void> {
+    if (members.length === 0) return;
+    await this.call(() => this.client.zRem(this.prefix + schedule, [...members]));
   }
 
   async ping(): Promise<void> {

@@ -98,6 +98,66 @@ describe(MemoryShortLivedStore.name, () => {
     });
   });
 
+  describe('indexAdd and indexLive', () => {
+    it('should give the members that have not expired, dropping the others', async () => {
+      await sut.indexAdd('index', 'short', now + 1000);
+      await sut.indexAdd('index', 'long', now + 60_000);
+
+      now += 1000;
+      await expect(sut.indexLive('index', now)).resolves.toEqual(['long']);
+    });
+
+    it('should never shorten a member that is added again with an earlier expiry', async () => {
+      await sut.indexAdd('index', 'm', now + 60_000);
+      await sut.indexAdd('index', 'm', now + 1000);
+
+      now += 30_000;
+      await expect(sut.indexLive('index', now)).resolves.toEqual(['m']);
+    });
+
+    it('should drop the whole index once its own keepSeconds have passed', async () => {
+      await sut.indexAdd('session-vendors', 'vendor-a', now + 3_600_000, 60);
+      await sut.indexAdd('session-vendors', 'vendor-b', now + 3_600_000, 60);
+
+      now += 59_999;
+      await expect(sut.indexLive('session-vendors', now)).resolves.toEqual(['vendor-a', 'vendor-b']);
+      now += 1;
+      await expect(sut.indexLive('session-vendors', now)).resolves.toEqual([]);
+      await sut.indexAdd('session-vendors', 'vendor-c', now + 3_600_000);
+      await expect(sut.indexLive('session-vendors', now)).resolves.toEqual(['vendor-c']);
+    });
+  });
+
+  describe('scheduleAdd, scheduleDue and scheduleRemove', () => {
+    it('should give due members only, earliest first, up to the limit', async () => {
+      await sut.scheduleAdd('expiries', 'late', now + 3000);
+      await sut.scheduleAdd('expiries', 'second', now + 2000);
+      await sut.scheduleAdd('expiries', 'first', now + 1000);
+      await sut.scheduleAdd('expiries', 'future', now + 60_000);
+
+      await expect(sut.scheduleDue('expiries', now, 10)).resolves.toEqual([]);
+      await expect(sut.scheduleDue('expiries', now + 3000, 10)).resolves.toEqual(['first', 'second', 'late']);
+      await expect(sut.scheduleDue('expiries', now + 3000, 2)).resolves.toEqual(['first', 'second']);
+    });
+
+    it('should keep due members until they are removed, even through the sweep', async () => {
+      await sut.scheduleAdd('expiries', 'due', now + 1000);
+
+      now += 3_600_000;
+      await expect(sut.scheduleDue('expiries', now, 10)).resolves.toEqual(['due']);
+      await sut.scheduleRemove('expiries', ['due', 'never-added']);
+      await expect(sut.scheduleDue('expiries', now, 10)).resolves.toEqual([]);
+    });
+
+    it('should move a member that is added again', async () => {
+      await sut.scheduleAdd('expiries', 'm', now + 1000);
+      await sut.scheduleAdd('expiries', 'm', now + 60_000);
+
+      await expect(sut.scheduleDue('expiries', now + 1000, 10)).resolves.toEqual([]);
+      await expect(sut.scheduleDue('expiries', now + 60_000, 10)).resolves.toEqual(['m']);
+    });
+  });
+
   describe('ping', () => {
     it('should always be ready', async () => {
       await expect(sut.ping()).resolves.toBeUndefined();

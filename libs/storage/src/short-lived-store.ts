@@ -20,11 +20,26 @@ export abstract class ShortLivedStore {
   /** Adds one to a counter that expires `ttlSeconds` after its first increment; returns the new count. */
   abstract increment(key: string, ttlSeconds: number): Promise<number>;
 
-  /** Records `member` in the index `index` until `expiresAtMs` (a sorted set scored by expiry). */
-  abstract indexAdd(index: string, member: string, expiresAtMs: number): Promise<void>;
+  /**
+   * Records `member` in the index `index` until `expiresAtMs` (a sorted set scored by expiry). With
+   * `keepSeconds`, the whole index also expires that long from now: an index per session must not outlive it.
+   */
+  abstract indexAdd(index: string, member: string, expiresAtMs: number, keepSeconds?: number): Promise<void>;
 
   /** Members of `index` that have not expired at `nowMs` (expired ones are dropped on the way). */
   abstract indexLive(index: string, nowMs: number): Promise<string[]>;
+
+  /**
+   * Puts `member` on the schedule `schedule`, due at `dueAtMs` (a sorted set scored by due time; adding it again
+   * moves it). Unlike an index, a due member is work to do: it stays until `scheduleRemove`, never swept.
+   */
+  abstract scheduleAdd(schedule: string, member: string, dueAtMs: number): Promise<void>;
+
+  /** Up to `limit` members due at `nowMs` (due time ≤ now), earliest first; reading does not remove them. */
+  abstract scheduleDue(schedule: string, nowMs: number, limit: number): Promise<string[]>;
+
+  /** Takes members off the schedule (absent ones are ignored). */
+  abstract scheduleRemove(schedule: string, members: readonly string[]): Promise<void>;
 
   /** Throws when the store cannot be reached (readiness). */
   abstract ping(): Promise<void>;
@@ -35,7 +50,8 @@ export abstract class ShortLivedStore {
 /** The embedded mode's store: a Map with expiry, swept lazily on read and every few seconds. */
 export class MemoryShortLivedStore extends ShortLivedStore {
   private readonly entries = new Map<string, { value: string; expiresAt: number }>();
-  private readonly indexes = new Map<string, Map<string, number>>();
+  private readonly indexes = new Map<string, { members: Map<string, number>; expiresAt: number }>();
+  private readonly schedules = new Map<string, Map<string, number>>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly now: () => number = Date.now) {
@@ -77,17 +93,42 @@ export class MemoryShortLivedStore extends ShortLivedStore {
     return count;
   }
 
-  async indexAdd(index: string, member: string, expiresAtMs: number): Promise<void> {
-    const entries = this.indexes.get(index) ?? new Map<string, number>();
-    entries.set(member, Math.max(expiresAtMs, entries.get(member) ?? 0));
-    this.indexes.set(index, entries);
+  async indexAdd(index: string, member: string, expiresAtMs: number, keepSeconds?: number): Promise<void> {
+    const entry = this.liveIndex(index) ?? { members: new Map<string, number>(), expiresAt: Infinity };
+    entry.members.set(member, Math.max(expiresAtMs, entry.members.get(member) ?? 0));
+    if (keepSeconds !== undefined) entry.expiresAt = this.now() + keepSeconds * 1000;
+    this.indexes.set(index, entry);
   }
 
   async indexLive(index: string, nowMs: number): Promise<string[]> {
-    const entries = this.indexes.get(index);
-    if (!entries) return [];
-    for (const [member, expiresAt] of entries) if (expiresAt <= nowMs) entries.delete(member);
-    return [...entries.keys()];
+    const entry = this.liveIndex(index);
+    if (!entry) return [];
+    for (const [member, expiresAt] of entry.members) if (expiresAt <= nowMs) entry.members.delete(member);
+    if (entry.members.size === 0) this.indexes.delete(index);
+    return [...entry.members.keys()];
+  }
+
+  async scheduleAdd(schedule: string, member: string, dueAtMs: number): Promise<void> {
+    const members = this.schedules.get(schedule) ?? new Map<string, number>();
+    members.set(member, dueAtMs);
+    this.schedules.set(schedule, members);
+  }
+
+  async scheduleDue(schedule: string, nowMs: number, limit: number): Promise<string[]> {
+    const members = this.schedules.get(schedule);
+    if (!members) return [];
+    return [...members]
+      .filter(([, dueAt]) => dueAt <= nowMs)
+      .sort(([a, dueA], [b, dueB]) => dueA - dueB || (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, Math.max(0, limit))
+      .map(([member]) => member);
+  }
+
+  async scheduleRemove(schedule: string, members: readonly string[]): Promise<void> {
+    const scheduled = this.schedules.get(schedule);
+    if (!scheduled) return;
+    for (const member of members) scheduled.delete(member);
+    if (scheduled.size === 0) this.schedules.delete(schedule);
   }
 
   async ping(): Promise<void> {}
@@ -106,9 +147,19 @@ export class MemoryShortLivedStore extends ShortLivedStore {
     return entry.value;
   }
 
+  private liveIndex(index: string): { members: Map<string, number>; expiresAt: number } | undefined {
+    const entry = this.indexes.get(index);
+    if (entry && entry.expiresAt <= this.now()) {
+      this.indexes.delete(index);
+      return undefined;
+    }
+    return entry;
+  }
+
   private sweep(): void {
     const now = this.now();
     for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
-    for (const index of this.indexes.keys()) void this.indexLive(index, now);
+    // Schedules are not swept: their due members are work for someone (see scheduleAdd).
+    for (const index of [...this.indexes.keys()]) void this.indexLive(index, now);
   }
 }

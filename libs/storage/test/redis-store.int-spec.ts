@@ -147,6 +147,58 @@ describe(RedisShortLivedStore.name, () => {
     });
   });
 
+  describe('indexes', () => {
+    it('should give live members and drop expired ones', async () => {
+      const index = key('index');
+      const now = Date.now();
+      await sut.indexAdd(index, 'gone', now - 1);
+      await sut.indexAdd(index, 'live', now + 60_000);
+
+      await expect(sut.indexLive(index, now)).resolves.toEqual(['live']);
+    });
+
+    it('should let the whole index expire after keepSeconds', async () => {
+      const index = key('session-vendors');
+      const now = Date.now();
+      await sut.indexAdd(index, 'vendor-a', now + 3_600_000, 1);
+      await sut.indexAdd(index, 'vendor-b', now + 3_600_000, 1);
+      await expect(sut.indexLive(index, now)).resolves.toEqual(['vendor-a', 'vendor-b']);
+
+      await sleep(1100);
+
+      await expect(sut.indexLive(index, Date.now())).resolves.toEqual([]);
+    });
+  });
+
+  describe('schedules', () => {
+    it('should give due members earliest first up to the limit, and keep them until removed', async () => {
+      const schedule = key('expiries');
+      const now = Date.now();
+      await sut.scheduleAdd(schedule, 'late', now - 1000);
+      await sut.scheduleAdd(schedule, 'first', now - 3000);
+      await sut.scheduleAdd(schedule, 'second', now - 2000);
+      await sut.scheduleAdd(schedule, 'future', now + 60_000);
+
+      await expect(sut.scheduleDue(schedule, now, 10)).resolves.toEqual(['first', 'second', 'late']);
+      await expect(sut.scheduleDue(schedule, now, 2)).resolves.toEqual(['first', 'second']);
+      await expect(sut.scheduleDue(schedule, now, 10)).resolves.toHaveLength(3);
+
+      await sut.scheduleRemove(schedule, ['first', 'late', 'never-added']);
+      await sut.scheduleRemove(schedule, []);
+      await expect(sut.scheduleDue(schedule, now, 10)).resolves.toEqual(['second']);
+      await expect(sut.scheduleDue(schedule, now + 60_000, 10)).resolves.toEqual(['second', 'future']);
+    });
+
+    it('should move a member that is added again', async () => {
+      const schedule = key('expiries');
+      const now = Date.now();
+      await sut.scheduleAdd(schedule, 'm', now - 1000);
+      await sut.scheduleAdd(schedule, 'm', now + 60_000);
+
+      await expect(sut.scheduleDue(schedule, now, 10)).resolves.toEqual([]);
+    });
+  });
+
   describe('connect', () => {
     it('should reject within 5 s when nothing listens at the URL, not retry forever', async () => {
       const port = await closedPort();
@@ -188,6 +240,10 @@ describe(RedisShortLivedStore.name, () => {
         get: () => store.get(k),
         take: () => store.take(k),
         delete: () => store.delete(k),
+        indexAdd: () => store.indexAdd(key('index'), 'm', Date.now() + 60_000, 60),
+        scheduleAdd: () => store.scheduleAdd(key('schedule'), 'm', Date.now()),
+        scheduleDue: () => store.scheduleDue(key('schedule'), Date.now(), 10),
+        scheduleRemove: () => store.scheduleRemove(key('schedule'), ['m']),
         ping: () => store.ping(),
       };
       for (const [name, call] of Object.entries(calls)) {

@@ -1,4 +1,10 @@
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 
@@ -55,12 +61,7 @@ export class WebhookReceiver {
   }
 
   static async start(options: WebhookReceiverOptions = {}): Promise<WebhookReceiver> {
-    let receiver: WebhookReceiver | undefined;
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => receiver!.handle(req.method ?? '', req.url ?? '', req.headers, Buffer.concat(chunks), res));
-    });
+    const server = createServer();
     server.keepAliveTimeout = 30_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -68,10 +69,15 @@ export class WebhookReceiver {
     });
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('receiver has no TCP address');
-    receiver = new WebhookReceiver(server, `http://127.0.0.1:${address.port}`, options);
+    const receiver = new WebhookReceiver(server, `http://127.0.0.1:${address.port}`, options);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => receiver.handle(req.method ?? '', req.url ?? '', req.headers, Buffer.concat(chunks), res));
+    });
     server.on('connection', (socket: Socket) => {
-      receiver!.sockets.add(socket);
-      socket.on('close', () => receiver!.sockets.delete(socket));
+      receiver.sockets.add(socket);
+      socket.on('close', () => receiver.sockets.delete(socket));
     });
     return receiver;
   }

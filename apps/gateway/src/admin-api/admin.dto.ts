@@ -12,14 +12,17 @@ import {
   Matches,
   MaxLength,
   MinLength,
+  ValidateIf,
 } from 'class-validator';
 import {
   CLIENT_ID_PATTERN,
   LaunchModes,
+  OutboundNetworks,
   Scopes,
   TENANT_SLUG_PATTERN,
   VendorUrlList,
   type LaunchMode,
+  type OutboundNetwork,
   type Scope,
 } from '#contracts';
 
@@ -39,6 +42,19 @@ export class CreateTenantBody {
   @MinLength(1)
   @MaxLength(200)
   name!: string;
+
+  @ApiPropertyOptional({
+    enum: OutboundNetworks,
+    default: 'public',
+    description:
+      "Which addresses the tenant's outbound calls (webhooks, custom identity providers) may reach: `public` " +
+      'refuses loopback, private, link-local and metadata addresses; `loopback` also allows 127.0.0.0/8 and ::1; ' +
+      '`private` also allows RFC 1918 and ULA networks. Link-local and metadata addresses are never allowed.',
+  })
+  // Absent means the default; `null` is refused, not read as absent.
+  @ValidateIf((_body: object, value: unknown) => value !== undefined)
+  @IsIn(OutboundNetworks)
+  outbound_network?: OutboundNetwork;
 }
 
 export class CreatedTenant {

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { ExecutionContext } from '@nestjs/common';
-import { HandoverError, type ApiKeyReply, type TenantReply } from '#contracts';
+import { HandoverError, validatePayload, type ApiKeyReply, type TenantReply } from '#contracts';
 import { toHttpError } from '#http-edge';
 import { RpcClient } from '#messaging';
 import type { Logger } from '#observability';
@@ -10,6 +10,7 @@ import { HostKeys } from '../host-api/host-keys.service.js';
 import { TenantDirectory } from '../tenants/tenant-directory.service.js';
 import { AdminKeyGuard } from './admin-key.guard.js';
 import { AdminService } from './admin.service.js';
+import { CreateTenantBody } from './admin.dto.js';
 
 const acme: TenantReply = {
   id: '11111111-1111-4111-8111-111111111111',
@@ -35,14 +36,41 @@ describe(AdminService.name, () => {
   });
 
   it('should create a tenant and answer its issuer and host key', async () => {
-    rpc.request.mockResolvedValue({ ...acme, hostKey: 'hk' } as never);
+    rpc.request.mockResolvedValue({ id: acme.id, slug: 'acme', name: 'Acme Bank', hostKey: 'hk' } as never);
 
     await expect(sut.createTenant({ slug: 'acme', name: 'Acme Bank' })).resolves.toEqual({
-      ...acme,
+      id: acme.id,
+      slug: 'acme',
+      name: 'Acme Bank',
       issuer: 'https://sso.example/t/acme',
       host_key: 'hk',
     });
-    expect(rpc.request).toHaveBeenCalledWith('user-data.tenant.create', { slug: 'acme', name: 'Acme Bank' });
+    expect(rpc.request).toHaveBeenCalledWith('user-data.tenant.create', {
+      slug: 'acme',
+      name: 'Acme Bank',
+      outboundNetwork: undefined,
+    });
+  });
+
+  it("should pass the tenant's outbound network on (user-data defaults it to public)", async () => {
+    rpc.request.mockResolvedValue({ id: acme.id, slug: 'acme', name: 'Acme Bank', hostKey: 'hk' } as never);
+
+    await sut.createTenant({ slug: 'acme', name: 'Acme Bank', outbound_network: 'loopback' });
+    expect(rpc.request).toHaveBeenCalledWith('user-data.tenant.create', {
+      slug: 'acme',
+      name: 'Acme Bank',
+      outboundNetwork: 'loopback',
+    });
+  });
+
+  it.each([
+    ['an unknown network', 'internet'],
+    ['null', null],
+    ['a list', ['public']],
+  ])('should refuse %s as outbound_network', (_case, outboundNetwork) => {
+    expect(() =>
+      validatePayload(CreateTenantBody, { slug: 'acme', name: 'Acme', outbound_network: outboundNetwork }),
+    ).toThrow('invalid_request');
   });
 
   it('should register a vendor of the tenant with the defaults, in the bus contract', async () => {

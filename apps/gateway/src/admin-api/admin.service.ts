@@ -25,7 +25,11 @@ export class AdminService {
   ) {}
 
   async createTenant(body: CreateTenantBody): Promise<CreatedTenant> {
-    const tenant = await this.rpc.request('user-data.tenant.create', { slug: body.slug, name: body.name });
+    const tenant = await this.rpc.request('user-data.tenant.create', {
+      slug: body.slug,
+      name: body.name,
+      outboundNetwork: body.outbound_network,
+    });
     return {
       id: tenant.id,
       slug: tenant.slug,

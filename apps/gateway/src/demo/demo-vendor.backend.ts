@@ -16,7 +16,8 @@ export interface ExchangeOutcome {
  * It keeps each browser's last token (by a cookie of its own) so the demo can show it refused after logout.
  */
 export class DemoVendorBackend {
-  private readonly tokens = new Map<string, string>();
+  /** Each browser's last access token and its session handle (`sid`, the `session_id` of logout webhooks). */
+  private readonly tokens = new Map<string, { token: string; sessionId: unknown }>();
   private readonly insecure: boolean;
 
   constructor(private readonly baseUrl: string) {
@@ -46,20 +47,24 @@ export class DemoVendorBackend {
       this.options(),
     );
     const result = await oauth.processAuthorizationCodeResponse(as, client, response);
-    this.tokens.set(browserId, result.access_token);
     const [, payload] = result.access_token.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    this.tokens.set(browserId, { token: result.access_token, sessionId: claims.sid });
     return {
       token: { token_type: result.token_type, expires_in: result.expires_in, scope: result.scope },
-      claims: JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>,
+      claims,
       me: await this.call(result.access_token, '/me'),
       accounts: await this.call(result.access_token, '/accounts'),
     };
   }
 
-  /** Tries the browser's last token again: after logout the data API must refuse it. */
-  async recheck(browserId: string): Promise<{ status: number; body: unknown } | null> {
-    const token = this.tokens.get(browserId);
-    return token ? this.call(token, '/me') : null;
+  /**
+   * Tries the browser's last token again: after logout the data API must refuse it. Also names the token's
+   * session, so the page can pick that session's `session.logged_out` webhook out of the demo's inbox.
+   */
+  async recheck(browserId: string): Promise<{ status: number; body: unknown; session_id: unknown } | null> {
+    const held = this.tokens.get(browserId);
+    return held ? { ...(await this.call(held.token, '/me')), session_id: held.sessionId } : null;
   }
 
   /** One data API call; a refusal (401 with its `WWW-Authenticate` challenge) is an answer to show, not a failure. */

@@ -1,26 +1,30 @@
 import type {} from '@fastify/cookie';
-import { Body, Controller, Get, Inject, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { HandoverError } from '#contracts';
+import { DEMO_WEBHOOK_SECRET, HandoverError } from '#contracts';
 import { RpcClient } from '#messaging';
 import { GatewayOptions } from '../gateway.options.js';
+import { KEEP_RAW_BODY, rawBodyOf } from '../http/raw-body.js';
 import { PAGE_HEADERS } from '../pages/html.js';
 import { checkCsrf, issueCsrfToken, readSessionId, setSessionCookie } from '../pages/hub-session.js';
 import { TenantDirectory } from '../tenants/tenant-directory.service.js';
 import { renderBankPage, renderPluginPage } from './demo.pages.js';
 import { DEMO_VENDOR, DemoVendorBackend } from './demo-vendor.backend.js';
+import { DemoWebhookInbox, type ReceivedWebhook } from './demo-webhooks.js';
 
 const VENDOR_COOKIE = 'demo_vendor_browser';
 
 /**
  * The demo of SPEC §8, served only when the demo is on: a host platform ("Demo Bank") that signs the user in
- * and opens the vendor's plugin through Handover, and the demo vendor's plugin page and backend.
+ * and opens the vendor's plugin through Handover, and the demo vendor's plugin page, backend and webhook endpoint.
  */
 @ApiExcludeController()
 @Controller('demo')
 export class DemoController {
   private readonly vendor: DemoVendorBackend;
+  private readonly inbox = new DemoWebhookInbox(DEMO_WEBHOOK_SECRET);
 
   constructor(
     @Inject(TenantDirectory) private readonly tenants: TenantDirectory,
@@ -134,5 +138,20 @@ export class DemoController {
     return reply
       .header('cache-control', 'no-store')
       .send(result ?? { note: 'the vendor holds no token for this browser' });
+  }
+
+  /** The demo vendor's webhook endpoint (seeded for the demo tenant): Standard Webhooks, verified over the raw body. */
+  @Post('webhooks')
+  @RouteConfig(KEEP_RAW_BODY)
+  @HttpCode(204)
+  receiveWebhook(@Req() req: FastifyRequest): void {
+    this.inbox.receive(rawBodyOf(req), req.headers);
+  }
+
+  /** What the webhook endpoint received and verified, newest first: the bank page polls it after logout. */
+  @Get('webhooks')
+  @Header('cache-control', 'no-store')
+  webhooks(): { deliveries: ReceivedWebhook[] } {
+    return { deliveries: this.inbox.list() };
   }
 }

@@ -21,6 +21,12 @@ export function renderBankPage(m: {
   <p>Your session ended, and with it every token issued for it. The Budget Planner's backend tries its token once more:</p>
   <p id="recheck-verdict" class="verdict" data-testid="recheck-verdict">…</p>
   <pre id="recheck" data-testid="recheck">…</pre>
+</section>
+<section>
+  <h2>The webhook</h2>
+  <p>Handover also tells the Budget Planner that the session ended: a <code>session.logged_out</code> webhook to its endpoint <code>/demo/webhooks</code>, signed per Standard Webhooks and checked there with the <code>standardwebhooks</code> library. Delivery is durable and retried with the same <code>webhook-id</code> until it lands.</p>
+  <p id="webhook-verdict" class="verdict" data-testid="webhook-verdict">…</p>
+  <pre id="webhook" data-testid="webhook">…</pre>
 </section>`
           : ''
       }<section>

@@ -33,10 +33,42 @@ const BANK = `'use strict';
   var target = document.getElementById('recheck');
   var verdict = document.getElementById('recheck-verdict');
   if (!target) return;
+  // How long the page waits for the logout webhook: one look at the demo's inbox a second.
+  var WEBHOOK_POLLS = 30;
   function errorOf(result) {
     var challenges = result.body && result.body.www_authenticate;
     var challenge = challenges && challenges[0];
     return (challenge && challenge.parameters && challenge.parameters.error) || (result.body && result.body.error) || '';
+  }
+  function awaitWebhook(sessionId) {
+    var shown = document.getElementById('webhook');
+    var said = document.getElementById('webhook-verdict');
+    if (typeof sessionId !== 'string') {
+      said.textContent = 'The Budget Planner held no token for this browser, so no session of its ended: open it before logging out.';
+      shown.textContent = '';
+      return;
+    }
+    var polls = 0;
+    said.textContent = 'Waiting for the session.logged_out webhook…';
+    (function poll() {
+      polls += 1;
+      // A failed look counts as "not yet": the next one may succeed.
+      fetch('/demo/webhooks').then(function (r) { return r.json(); }).catch(function () { return {}; }).then(function (inbox) {
+        var found = (inbox.deliveries || []).filter(function (d) {
+          return d.type === 'session.logged_out' && d.data && d.data.session_id === sessionId;
+        })[0];
+        if (found) {
+          shown.textContent = JSON.stringify(found, null, 2);
+          said.textContent = 'session.logged_out arrived (webhook-id ' + found.id + '), its signature verified: the vendor knows the session ended.';
+          said.classList.add('arrived');
+        } else if (polls < WEBHOOK_POLLS) {
+          setTimeout(poll, 1000);
+        } else {
+          said.textContent = 'No webhook after ' + WEBHOOK_POLLS + ' s: the dispatcher keeps retrying it; reload this page to look again.';
+          said.classList.add('missing');
+        }
+      });
+    })();
   }
   fetch('/demo/plugin/backend/recheck').then(function (r) { return r.json(); }).then(function (result) {
     target.textContent = JSON.stringify(result, null, 2);
@@ -49,6 +81,7 @@ const BANK = `'use strict';
       verdict.textContent = 'HTTP ' + result.status + ': the token was not refused.';
       verdict.classList.add('accepted');
     }
+    awaitWebhook(result.session_id);
   });
 })();
 `;

@@ -29,7 +29,12 @@ export function renderHomePage({ baseUrl, mode, demo }: HomePageModel): string {
       <tr><th>Demo tenant</th><td><code>demo</code>, issuer <code>${escapeHtml(issuer)}</code></td></tr>
       <tr><th>Host API key</th><td><code>demo-host-key</code></td></tr>
       <tr><th>Admin key</th><td><code>demo-admin-key</code></td></tr>
-      <tr><th>Vendor</th><td><code>demo-vendor</code> / <code>demo-vendor-secret</code>, scopes <code>profile accounts vendor_data</code></td></tr>
+      <tr><th>Vendor</th><td><code>demo-vendor</code> / <code>demo-vendor-secret</code>, scopes <code>profile accounts vendor_data</code></td></tr>${
+        demo
+          ? `
+      <tr><th>Webhooks</th><td>the vendor's endpoint <code>${escapeHtml(baseUrl)}/demo/webhooks</code>; what it received: ${link('/demo/webhooks')}</td></tr>`
+          : ''
+      }
       <tr><th>User</th><td><code>demo</code> / <code>demo</code>, two accounts with transactions</td></tr>
     </table>
   </section>
@@ -38,7 +43,8 @@ export function renderHomePage({ baseUrl, mode, demo }: HomePageModel): string {
       ? `<section>
     <h2>Walk through a handover</h2>
     <p>Sign in to <strong>Demo Bank</strong> as <code>demo</code> / <code>demo</code>, open the Budget Planner plugin, watch its
-    backend exchange the code and read <code>/me</code>, then log out and see its token refused.</p>
+    backend exchange the code and read <code>/me</code>, then log out: see its token refused and the signed
+    <code>session.logged_out</code> webhook arrive at its endpoint.</p>
     <p><a class="button" data-testid="start-demo" href="/demo">Start the demo</a></p>
   </section>`
       : ''

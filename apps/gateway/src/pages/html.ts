@@ -62,6 +62,8 @@ export function layout(title: string, body: string): string {
   .verdict { font-weight: 600; }
   .verdict.refused { color: #1a7f37; }
   .verdict.accepted { color: #b42318; }
+  .verdict.arrived { color: #1a7f37; }
+  .verdict.missing { color: #b42318; }
   .step.done h2::after { content: ' ✓'; color: #1a7f37; }
 </style>
 </head>

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { ACCESS_TOKEN_ALG, ACCESS_TOKEN_TYPE, accessTokenAudience, type AccessTokenClaims } from '#contracts';
-import { signEs256Jws } from '#security';
 import { Clock } from '../clock.js';
 import { SigningKeysService } from '../signing-keys/signing-keys.service.js';
 
@@ -14,8 +13,7 @@ export class AccessTokensService {
   ) {}
 
   async sign(tenantId: string, claims: AccessTokenClaims): Promise<string> {
-    const { kid, key } = await this.keys.signingKey(tenantId);
-    return signEs256Jws({ typ: ACCESS_TOKEN_TYPE, kid }, { ...claims }, key);
+    return this.keys.signJws(tenantId, ACCESS_TOKEN_TYPE, { ...claims });
   }
 
   /**

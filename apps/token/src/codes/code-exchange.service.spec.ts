@@ -4,6 +4,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { s256 } from '#oauth';
 import { MemoryShortLivedStore } from '#storage';
 import { buildTokenServices, issuer, pluginUrl, tenantId } from '../../test/token-fixture.js';
+import { sessionHandle } from '../sessions/session-handle.js';
 import { CodeExchangeService } from './code-exchange.service.js';
 
 describe(CodeExchangeService.name, () => {
@@ -16,7 +17,7 @@ describe(CodeExchangeService.name, () => {
     sid = await t.openSession();
   });
 
-  it('should exchange a code for an RFC 9068 at+jwt bound to the session, vendor and scope', async () => {
+  it("should exchange a code for an RFC 9068 at+jwt bound to the session's handle, vendor and scope", async () => {
     const { code, redirectUri, config } = await issue();
     expect(redirectUri).toBe(pluginUrl);
     expect(config).toEqual({ theme: 'light' });
@@ -30,11 +31,15 @@ describe(CodeExchangeService.name, () => {
         iss: issuer,
         aud: `${issuer}/api/v1`,
         client_id: 'vendor-a',
-        sid,
+        sid: sessionHandle(sid),
         scope: 'profile accounts',
       }),
     );
-    await expect(t.introspect(reply.access_token)).resolves.toEqual(expect.objectContaining({ active: true, sid }));
+    // The token carries the handle, never the session id (the hub cookie and host API secret).
+    expect(JSON.stringify(decodeJwt(reply.access_token))).not.toContain(sid);
+    await expect(t.introspect(reply.access_token)).resolves.toEqual(
+      expect.objectContaining({ active: true, sid: sessionHandle(sid) }),
+    );
   });
 
   it('should refuse a reused code and revoke the token it yielded (CX-01)', async () => {

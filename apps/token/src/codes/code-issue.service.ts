@@ -11,6 +11,7 @@ import {
 import { isValidChallenge } from '#oauth';
 import { randomToken } from '#security';
 import { Clock } from '../clock.js';
+import { sessionHandle } from '../sessions/session-handle.js';
 import { SessionStore } from '../sessions/session.store.js';
 import { VendorDirectory } from '../vendors/vendor-directory.js';
 import { CodeStore } from './code.store.js';
@@ -29,7 +30,7 @@ export class CodeIssueService {
   ) {}
 
   async issue(request: IssueCodeRequest): Promise<IssueCodeReply> {
-    const session = await this.sessions.find(request.tenantId, request.sessionId);
+    const session = await this.sessions.find(request.tenantId, sessionHandle(request.sessionId));
     if (!session) throw new HandoverError('not_found', 'no such session');
     const vendor = await this.vendors.find(request.tenantId, request.clientId);
     if (!vendor) throw new HandoverError('invalid_request', 'unknown vendor');
@@ -39,22 +40,28 @@ export class CodeIssueService {
 
     const code = randomToken(32);
     const jti = randomUUID();
-    const grantExpiresAt = this.clock.now() + (CODE_TTL_SECONDS + ACCESS_TOKEN_TTL_SECONDS) * 1000;
-    await this.codes.save(
-      code,
-      {
-        tenantId: request.tenantId,
-        sessionId: session.sid,
-        clientId: vendor.clientId,
-        redirectUri,
-        scope,
-        codeChallenge,
-        jti,
-      },
-      CODE_TTL_SECONDS,
-      { tenantId: request.tenantId, jti, expiresAt: grantExpiresAt },
-      CODE_TTL_SECONDS + ACCESS_TOKEN_TTL_SECONDS,
-    );
+    const now = this.clock.now();
+    const grantExpiresAt = now + (CODE_TTL_SECONDS + ACCESS_TOKEN_TTL_SECONDS) * 1000;
+    // The vendor joins the session's vendor set (it will hear of the logout) alongside the code writes: no
+    // extra round trip. Should the set's write fail, the call fails too and the code is never handed out.
+    await Promise.all([
+      this.codes.save(
+        code,
+        {
+          tenantId: request.tenantId,
+          sessionId: session.sid,
+          clientId: vendor.clientId,
+          redirectUri,
+          scope,
+          codeChallenge,
+          jti,
+        },
+        CODE_TTL_SECONDS,
+        { tenantId: request.tenantId, jti, expiresAt: grantExpiresAt },
+        CODE_TTL_SECONDS + ACCESS_TOKEN_TTL_SECONDS,
+      ),
+      this.sessions.addVendor(session, vendor.clientId, now),
+    ]);
     return { code, expiresIn: CODE_TTL_SECONDS, redirectUri, config: vendor.config, scope };
   }
 }

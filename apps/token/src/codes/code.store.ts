@@ -6,6 +6,7 @@ import { ShortLivedStore } from '#storage';
 /** What a one-time code is bound to. */
 export interface CodeRecord {
   tenantId: string;
+  /** The session's handle (never its id: see session-handle.ts). */
   sessionId: string;
   clientId: string;
   redirectUri: string;

@@ -28,6 +28,20 @@ class TokenEnv extends WithOpsPort(WithSecretKey(WithDatabase(WithRedis(BaseAppE
   @Min(1)
   @Max(100_000)
   CLIENT_FAILURES_PER_MINUTE = 60;
+
+  /** How often expired sessions become `session.logged_out` (reason `expired`) webhooks. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(300_000)
+  SESSION_SWEEP_INTERVAL_MS = 5000;
+
+  /** How often the outbox relay looks for unpublished events (it is also nudged right after each write). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  OUTBOX_POLL_INTERVAL_MS = 1000;
 }
 
 /** The token app's configuration in distributed mode, validated once from the environment. */
@@ -47,6 +61,11 @@ export function loadTokenConfig(env: NodeJS.ProcessEnv): TokenConfig {
     redis: { url: e.REDIS_URL, keyPrefix: e.HANDOVER_REDIS_PREFIX },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     secretKey: decodeSecretKey(e.HANDOVER_SECRET_KEY),
-    policy: { sessionTtlSeconds: e.SESSION_TTL_SECONDS, clientFailuresPerMinute: e.CLIENT_FAILURES_PER_MINUTE },
+    policy: {
+      sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+      clientFailuresPerMinute: e.CLIENT_FAILURES_PER_MINUTE,
+      sessionSweepIntervalMs: e.SESSION_SWEEP_INTERVAL_MS,
+      outboxPollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { SigningKeys1763856000000 } from './1763856000000-signing-keys.js';
+import { Outbox1764547200000 } from './1764547200000-outbox.js';
 
 /** Every migration of the token schema, oldest first. */
-export const tokenMigrations = [SigningKeys1763856000000];
+export const tokenMigrations = [SigningKeys1763856000000, Outbox1764547200000];

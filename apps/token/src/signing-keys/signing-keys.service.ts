@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import type { JwksReply, PublicJwk } from '#contracts';
-import { SecretBox } from '#security';
+import { SecretBox, signEs256Jws } from '#security';
 import { SigningKeyRepository } from './signing-key.repository.js';
 
 export const SIGNING_ALG = 'ES256';
@@ -46,6 +46,12 @@ export class SigningKeysService {
       this.signingKeys.set(tenantId, pending);
     }
     return pending;
+  }
+
+  /** An ES256 JWS of `claims` with the tenant's active key: header `{ typ, kid, alg: 'ES256' }`. */
+  async signJws(tenantId: string, typ: string, claims: Record<string, unknown>): Promise<string> {
+    const { kid, key } = await this.signingKey(tenantId);
+    return signEs256Jws({ typ, kid }, claims, key);
   }
 
   /** The public key with this `kid`, if it is one of the tenant's publishable keys. */

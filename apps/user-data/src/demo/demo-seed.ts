@@ -20,7 +20,9 @@ export async function seedDemo(dataSource: DataSource, hasher: SecretHasher, bas
   const passwordHash = await hashPassword(Demo.password);
   return dataSource.transaction(async (tx) => {
     const inserted: Array<{ id: string }> = await tx.query(
-      `INSERT INTO user_data.tenants (slug, name) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING RETURNING id`,
+      // `loopback`: the demo's webhook endpoint and identity provider are served by the demo itself, on localhost.
+      `INSERT INTO user_data.tenants (slug, name, outbound_network) VALUES ($1, $2, 'loopback')
+       ON CONFLICT (slug) DO NOTHING RETURNING id`,
       [Demo.tenant, 'Demo Bank'],
     );
     if (inserted.length === 0) return false;

@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { OutboundNetwork } from '#contracts';
 
 @Entity({ schema: 'user_data', name: 'tenants' })
 export class TenantEntity {
@@ -10,6 +11,10 @@ export class TenantEntity {
 
   @Column({ type: 'text' })
   name!: string;
+
+  /** Which addresses the tenant's outbound calls may reach (checked by a constraint: see the migration). */
+  @Column({ name: 'outbound_network', type: 'text', default: 'public' })
+  outboundNetwork!: OutboundNetwork;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

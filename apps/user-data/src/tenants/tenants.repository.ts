@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type Repository } from 'typeorm';
+import type { OutboundNetwork } from '#contracts';
 import { ApiKeyEntity } from '../api-keys/api-key.entity.js';
 import { TenantEntity } from './tenant.entity.js';
 
@@ -19,9 +20,15 @@ export class TenantsRepository {
    * Inserts the tenant and its first host key (by its keyed hash) in one transaction: both or neither. A taken
    * slug fails on the UNIQUE constraint (the caller maps it), so two concurrent creations cannot both win.
    */
-  createWithHostKey(slug: string, name: string, hostKeyHash: string): Promise<TenantEntity> {
+  createWithHostKey(
+    slug: string,
+    name: string,
+    outboundNetwork: OutboundNetwork,
+    hostKeyHash: string,
+  ): Promise<TenantEntity> {
     return this.dataSource.transaction(async (tx) => {
-      const tenant = await tx.getRepository(TenantEntity).save(tx.getRepository(TenantEntity).create({ slug, name }));
+      const tenants = tx.getRepository(TenantEntity);
+      const tenant = await tenants.save(tenants.create({ slug, name, outboundNetwork }));
       await tx
         .getRepository(ApiKeyEntity)
         .insert({ tenantId: tenant.id, kind: 'host', keyHash: hostKeyHash, label: `${slug} host` });

@@ -9,7 +9,13 @@ import { TenantsRepository } from './tenants.repository.js';
 import { TenantsService } from './tenants.service.js';
 
 const tenantId = '11111111-1111-4111-8111-111111111111';
-const acme: TenantEntity = { id: tenantId, slug: 'acme', name: 'Acme Bank', createdAt: new Date() };
+const acme: TenantEntity = {
+  id: tenantId,
+  slug: 'acme',
+  name: 'Acme Bank',
+  outboundNetwork: 'public',
+  createdAt: new Date(),
+};
 
 describe(TenantsService.name, () => {
   let sut: TenantsService;
@@ -27,8 +33,13 @@ describe(TenantsService.name, () => {
   });
 
   describe('get', () => {
-    it('should give the tenant by slug, and not_found for an unknown one', async () => {
-      await expect(sut.get('acme')).resolves.toEqual({ id: tenantId, slug: 'acme', name: 'Acme Bank' });
+    it('should give the tenant by slug with its outbound network, and not_found for an unknown one', async () => {
+      await expect(sut.get('acme')).resolves.toEqual({
+        id: tenantId,
+        slug: 'acme',
+        name: 'Acme Bank',
+        outboundNetwork: 'public',
+      });
       await expect(sut.get('nobody')).rejects.toMatchObject({ code: 'not_found' });
     });
   });
@@ -39,7 +50,19 @@ describe(TenantsService.name, () => {
 
       expect(created).toEqual({ id: tenantId, slug: 'acme', name: 'Acme Bank', hostKey: expect.any(String) });
       expect(created.hostKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      expect(repository.createWithHostKey).toHaveBeenCalledWith('acme', 'Acme Bank', hasher.hash(created.hostKey));
+      expect(repository.createWithHostKey).toHaveBeenCalledWith(
+        'acme',
+        'Acme Bank',
+        'public',
+        hasher.hash(created.hostKey),
+      );
+    });
+
+    it('should create the tenant with the outbound network asked for, public by default', async () => {
+      await sut.create({ slug: 'acme', name: 'Acme Bank', outboundNetwork: 'loopback' });
+      await sut.create({ slug: 'acme', name: 'Acme Bank' });
+
+      expect(repository.createWithHostKey.mock.calls.map((call) => call[2])).toEqual(['loopback', 'public']);
     });
 
     it('should make a different host key every time', async () => {

@@ -18,7 +18,7 @@ export class TenantsService {
   async get(slug: string): Promise<TenantReply> {
     const tenant = await this.tenants.findBySlug(slug);
     if (!tenant) throw new HandoverError('not_found', 'no such tenant');
-    return { id: tenant.id, slug: tenant.slug, name: tenant.name };
+    return { id: tenant.id, slug: tenant.slug, name: tenant.name, outboundNetwork: tenant.outboundNetwork };
   }
 
   /**
@@ -31,7 +31,12 @@ export class TenantsService {
     const hostKey = randomToken(32);
     let created;
     try {
-      created = await this.tenants.createWithHostKey(request.slug, request.name, this.hasher.hash(hostKey));
+      created = await this.tenants.createWithHostKey(
+        request.slug,
+        request.name,
+        request.outboundNetwork ?? 'public',
+        this.hasher.hash(hostKey),
+      );
     } catch (err) {
       if (isUniqueViolation(err)) throw new HandoverError('conflict', 'a tenant with this slug exists', { cause: err });
       throw err;

@@ -1,5 +1,4 @@
-/**
- * Every migration of the webhooks schema, oldest first. The schema itself is created at start; its tables
- * (endpoints, outbox, delivery log) arrive with the dispatcher.
- */
-export const webhooksMigrations: Array<new () => object> = [];
+import { Dispatcher1764460800000 } from './1764460800000-dispatcher.js';
+
+/** Every migration of the webhooks schema, oldest first. */
+export const webhooksMigrations: Array<new () => object> = [Dispatcher1764460800000];

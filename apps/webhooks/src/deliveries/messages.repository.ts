@@ -1,0 +1,140 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { AttemptTrigger, EndpointKind, WebhookEventType } from '#contracts';
+import { Sql } from '../database/sql.js';
+import { asDate } from '../endpoints/endpoint.record.js';
+import type { ClaimedMessage } from './claimed-message.js';
+
+export interface ClaimRequest {
+  /** At most this many messages. */
+  limit: number;
+  /** Attempts this replica has in flight per endpoint. */
+  inFlight: ReadonlyMap<string, number>;
+  /** Per endpoint, in flight plus claimed stays within this. */
+  endpointLimit: number;
+  leaseMs: number;
+}
+
+interface ClaimRow {
+  id: string;
+  lease_id: string;
+  endpoint_id: string;
+  tenant_id: string;
+  event_type: WebhookEventType;
+  payload: string;
+  attempts: number;
+  schedule_step: number;
+  next_trigger: AttemptTrigger;
+  tenant_slug: string;
+  vendor: string;
+  kind: EndpointKind;
+  url: string;
+  enabled: boolean;
+  secret: string | null;
+  previous_secret: string | null;
+  previous_secret_valid_until: Date | null;
+  failing_since: Date | null;
+}
+
+/** How far past the claim limit the scan for due messages looks, so per-endpoint caps still fill a claim. */
+const SCAN_FACTOR = 4;
+
+/** The delivery engine's queue: due messages claimed under a lease, and the lag of what waits. */
+@Injectable()
+export class MessagesRepository {
+  constructor(@Inject(Sql) private readonly sql: Sql) {}
+
+  /**
+   * Claims due messages: pending, due, and not leased (or leased by a worker that vanished: its lease ran out).
+   * Endpoints this replica has saturated are skipped before the scan's limit, and the others get at most their
+   * remaining room, so one slow endpoint's backlog never stands in front of the others'. `SKIP LOCKED` lets
+   * replicas claim side by side; each claim gets a fresh `lease_id`.
+   */
+  async claim(request: ClaimRequest): Promise<ClaimedMessage[]> {
+    const saturated: string[] = [];
+    const busyIds: string[] = [];
+    const busyCounts: number[] = [];
+    for (const [endpointId, count] of request.inFlight) {
+      if (count >= request.endpointLimit) saturated.push(endpointId);
+      else if (count > 0) {
+        busyIds.push(endpointId);
+        busyCounts.push(count);
+      }
+    }
+    const { rows } = await this.sql.query<ClaimRow>(
+      `WITH due AS (
+         SELECT id, endpoint_id, next_attempt_at
+           FROM webhooks.messages
+          WHERE status = 'pending' AND next_attempt_at <= now()
+            AND (lease_until IS NULL OR lease_until < now())
+            AND NOT (endpoint_id = ANY($1::uuid[]))
+          ORDER BY next_attempt_at
+          LIMIT $2
+       ), ranked AS (
+         SELECT due.id, due.next_attempt_at,
+                row_number() OVER (PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.id) AS rank,
+                $3::int - COALESCE(busy.in_flight, 0) AS room
+           FROM due
+           LEFT JOIN unnest($4::uuid[], $5::int[]) AS busy(endpoint_id, in_flight) ON busy.endpoint_id = due.endpoint_id
+       ), picked AS (
+         SELECT m.id
+           FROM webhooks.messages m
+           JOIN ranked r ON r.id = m.id
+          WHERE r.rank <= r.room
+            AND m.status = 'pending' AND (m.lease_until IS NULL OR m.lease_until < now())
+          ORDER BY r.next_attempt_at
+          LIMIT $6
+          FOR UPDATE OF m SKIP LOCKED
+       )
+       UPDATE webhooks.messages m
+          SET lease_until = now() + make_interval(secs => $7::double precision / 1000),
+              lease_id = gen_random_uuid()
+         FROM picked, webhooks.endpoints e
+        WHERE m.id = picked.id AND e.id = m.endpoint_id
+       RETURNING m.id, m.lease_id, m.endpoint_id, m.tenant_id, m.event_type, m.payload, m.attempts,
+                 m.schedule_step, m.next_trigger, e.tenant_slug, e.vendor, e.kind, e.url, e.enabled, e.secret,
+                 e.previous_secret, e.previous_secret_valid_until, e.failing_since`,
+      [
+        saturated,
+        request.limit * SCAN_FACTOR,
+        request.endpointLimit,
+        busyIds,
+        busyCounts,
+        request.limit,
+        request.leaseMs,
+      ],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      leaseId: r.lease_id,
+      tenantId: r.tenant_id,
+      eventType: r.event_type,
+      payload: r.payload,
+      attempts: r.attempts,
+      scheduleStep: r.schedule_step,
+      trigger: r.next_trigger,
+      endpoint: {
+        id: r.endpoint_id,
+        tenantSlug: r.tenant_slug,
+        vendor: r.vendor,
+        kind: r.kind,
+        url: r.url,
+        enabled: r.enabled,
+        secret: r.secret,
+        previousSecret: r.previous_secret,
+        previousSecretValidUntil: asDate(r.previous_secret_valid_until),
+        failingSince: asDate(r.failing_since),
+      },
+    }));
+  }
+
+  /** Per endpoint, how long its oldest due message has waited (seconds); endpoints with nothing due are absent. */
+  async queueLag(): Promise<Array<{ endpointId: string; seconds: number }>> {
+    const { rows } = await this.sql.query<{ endpoint_id: string; seconds: number | string }>(
+      `SELECT endpoint_id, EXTRACT(EPOCH FROM now() - min(next_attempt_at))::float8 AS seconds
+         FROM webhooks.messages
+        WHERE status = 'pending' AND next_attempt_at <= now()
+        GROUP BY endpoint_id`,
+    );
+    return rows.map((r) => ({ endpointId: r.endpoint_id, seconds: Math.max(0, Number(r.seconds)) }));
+  }
+}

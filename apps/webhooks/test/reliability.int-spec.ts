@@ -1,0 +1,351 @@
+/**
+ * The dispatcher's reliability cases at integration level: the retry schedule and endpoint disabling (WH-04),
+ * a poison endpoint under load (FI-07), a worker that vanishes mid-delivery (FI-05: lease expiry), the SSRF
+ * guard at delivery (WH-08) and back-channel logout tokens (WH-09).
+ * Real: the webhooks app (two replicas where needed), PostgreSQL, HTTP to loopback receivers verifying with
+ * `standardwebhooks`. Test handlers: user-data (tenants, vendors), token (ES256 logout tokens signed with jose).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
+import { BACKCHANNEL_LOGOUT_EVENT, LOGOUT_TOKEN_TYPE } from '#contracts';
+import { metricsRegistry } from '#observability';
+import { WebhookReceiver } from '#testing';
+import { WebhooksModule } from '../src/webhooks.module.js';
+import { durableEvent, PUBLIC_BASE_URL, sleep, testPolicy, WebhooksHarness } from './webhooks.harness.js';
+
+async function counterValue(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = metricsRegistry().getSingleMetric(name);
+  if (!metric) return 0;
+  const { values } = await metric.get();
+  return values
+    .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+describe(WebhooksModule.name, () => {
+  const receivers: WebhookReceiver[] = [];
+  const receiver = async (options: Parameters<typeof WebhookReceiver.start>[0] = {}) => {
+    const r = await WebhookReceiver.start(options);
+    receivers.push(r);
+    return r;
+  };
+
+  afterEach(async () => {
+    for (const r of receivers.splice(0)) await r.close();
+  });
+
+  describe('WH-04 retry schedule and endpoint disabling', () => {
+    let sut: WebhooksHarness;
+    const schedule = [200, 400, 800];
+
+    beforeAll(async () => {
+      sut = await WebhooksHarness.start({
+        policy: testPolicy({ retrySchedule: schedule, pollIntervalMs: 10, disableAfterMs: 60_000 }),
+      });
+    }, 60_000);
+
+    afterAll(async () => {
+      await sut?.close();
+    });
+
+    it('retries on the schedule with ±20 % jitter, then fails the message as exhausted', async () => {
+      const tenant = sut.addTenant();
+      const rx = await receiver({ answer: () => ({ status: 503 }) });
+      await sut.createEndpoint(tenant, { url: rx.url });
+      const exhaustedBefore = await counterValue('handover_webhook_messages_exhausted_total');
+
+      await sut.publish(durableEvent(tenant));
+      await rx.waitFor((r) => r.deliveries.length === schedule.length + 1, 10_000, 'every attempt');
+
+      const times = rx.deliveries.map((d) => d.receivedAt);
+      schedule.forEach((wait, i) => {
+        const gap = (times[i + 1] as number) - (times[i] as number);
+        expect(gap).toBeGreaterThanOrEqual(wait * 0.8 - 5);
+        // Slack for the poll interval, the recorder's flush and the receiver.
+        expect(gap).toBeLessThanOrEqual(wait * 1.2 + 250);
+      });
+      const id = rx.deliveries[0]?.webhookId as string;
+      const detail = await sut.eventually(
+        () => sut.message(tenant, id),
+        (m) => m.status === 'failed',
+      );
+      expect(detail).toMatchObject({ attempts: 4, nextAttemptAt: null });
+      expect(detail.lastError).toMatch(/^all attempts failed/);
+      await sleep(1_200);
+      expect(rx.deliveries).toHaveLength(4);
+      expect(await counterValue('handover_webhook_messages_exhausted_total')).toBe(exhaustedBefore + 1);
+    }, 20_000);
+
+    it('disables an endpoint failing for the disable period, tells the operator, and keeps its messages', async () => {
+      const disabling = await WebhooksHarness.start({
+        policy: testPolicy({ retrySchedule: Array(30).fill(100), pollIntervalMs: 10, disableAfterMs: 700 }),
+      });
+      try {
+        const tenant = disabling.addTenant();
+        let healthy = false;
+        let secret = '';
+        const rx = await receiver({
+          secrets: () => [secret],
+          answer: () => ({ status: healthy ? 200 : 500 }),
+        });
+        const endpoint = await disabling.createEndpoint(tenant, { url: rx.url });
+        secret = endpoint.secret as string;
+        const disabledBefore = await counterValue('handover_webhook_endpoints_disabled_total', { reason: 'failing' });
+
+        await disabling.publish(durableEvent(tenant));
+        const view = await disabling.eventually(
+          () => disabling.client.request('webhooks.endpoint.get', { tenantId: tenant.id, endpointId: endpoint.id }),
+          (e) => !e.enabled,
+        );
+        expect(view.disabledReason).toBe('failing');
+        expect(Date.parse(view.disabledAt ?? '') - Date.parse(view.failingSince ?? '')).toBeGreaterThanOrEqual(700);
+        expect(disabling.disabledEvents).toEqual([
+          expect.objectContaining({
+            tenantId: tenant.id,
+            endpointId: endpoint.id,
+            vendor: 'vendor-a',
+            reason: 'failing',
+          }),
+        ]);
+        expect(await counterValue('handover_webhook_endpoints_disabled_total', { reason: 'failing' })).toBe(
+          disabledBefore + 1,
+        );
+
+        // Events while it is disabled are kept (failed, replayable); nothing is sent.
+        const attemptsSoFar = rx.deliveries.length;
+        await disabling.publish(durableEvent(tenant));
+        await sleep(300);
+        expect(rx.deliveries).toHaveLength(attemptsSoFar);
+        const kept = await disabling.client.request('webhooks.message.list', {
+          tenantId: tenant.id,
+          endpointId: endpoint.id,
+        });
+        expect(kept.messages.map((m) => m.status)).toEqual(['failed', 'failed']);
+
+        // Re-enabled (failing state cleared) and replayed: both arrive, with their ids.
+        healthy = true;
+        const enabled = await disabling.client.request('webhooks.endpoint.update', {
+          tenantId: tenant.id,
+          endpointId: endpoint.id,
+          enabled: true,
+        });
+        expect(enabled).toMatchObject({ enabled: true, disabledReason: null, failingSince: null });
+        await disabling.client.request('webhooks.message.replay-range', {
+          tenantId: tenant.id,
+          endpointId: endpoint.id,
+          since: '2000-01-01T00:00:00Z',
+          until: '2100-01-01T00:00:00Z',
+          onlyFailed: true,
+        });
+        await rx.waitFor((r) => r.acceptedIds().size === 2, 10_000, 'both messages delivered after replay');
+        expect([...rx.acceptedIds()].sort()).toEqual(kept.messages.map((m) => m.id).sort());
+      } finally {
+        await disabling.close();
+      }
+    }, 30_000);
+  });
+
+  describe('FI-07 poison endpoint under load', () => {
+    let sut: WebhooksHarness;
+
+    beforeAll(async () => {
+      sut = await WebhooksHarness.start({
+        policy: testPolicy({ retrySchedule: [50], concurrency: 16, endpointConcurrency: 4, pollIntervalMs: 20 }),
+      });
+    }, 60_000);
+
+    afterAll(async () => {
+      await sut?.close();
+    });
+
+    it('delivers to healthy endpoints promptly while one always fails slowly; the poison ends failed, replayable', async () => {
+      const events = 100;
+      const tenant = sut.addTenant(['poison', 'v1', 'v2', 'v3']);
+      let poisonHealthy = false;
+      const secrets = new Map<string, string>();
+      const poison = await receiver({
+        secrets: () => [secrets.get('poison') ?? ''],
+        answer: () => (poisonHealthy ? { status: 200 } : { status: 500, delayMs: 100 }),
+      });
+      const healthy = await Promise.all(
+        ['v1', 'v2', 'v3'].map((vendor) => receiver({ secrets: () => [secrets.get(vendor) ?? ''] })),
+      );
+      const poisonEndpoint = await sut.createEndpoint(tenant, { url: poison.url, vendor: 'poison' });
+      secrets.set('poison', poisonEndpoint.secret as string);
+      for (const [i, rx] of healthy.entries()) {
+        const vendor = `v${i + 1}`;
+        secrets.set(vendor, (await sut.createEndpoint(tenant, { url: rx.url, vendor })).secret as string);
+      }
+
+      const started = Date.now();
+      for (let i = 0; i < events; i += 25) {
+        await sut.publish(...Array.from({ length: 25 }, () => durableEvent(tenant)));
+      }
+      await Promise.all(healthy.map((rx) => rx.waitFor((r) => r.acceptedIds().size === events, 20_000, 'healthy')));
+      const healthyDone = Date.now() - started;
+
+      // At 4 attempts in flight × 100 ms, the poison's 200 attempts take ≥ 5 s; the others did not wait for it.
+      expect(healthyDone).toBeLessThan(4_000);
+      expect(poison.deliveries.length).toBeLessThan(2 * events);
+      const page = await sut.eventually(
+        () =>
+          sut.client.request('webhooks.message.list', {
+            tenantId: tenant.id,
+            endpointId: poisonEndpoint.id,
+            limit: 200,
+          }),
+        (p) => p.messages.length === events && p.messages.every((m) => m.status === 'failed'),
+        30_000,
+      );
+      expect(page.messages.every((m) => m.attempts === 2)).toBe(true);
+
+      poisonHealthy = true;
+      const replay = await sut.client.request('webhooks.message.replay-range', {
+        tenantId: tenant.id,
+        endpointId: poisonEndpoint.id,
+        since: new Date(started - 60_000).toISOString(),
+        until: new Date(Date.now() + 60_000).toISOString(),
+        onlyFailed: true,
+      });
+      expect(replay).toEqual({ replayed: events });
+      await poison.waitFor((r) => r.acceptedIds().size === events, 20_000, 'the poison backlog replayed');
+      expect([...poison.acceptedIds()].sort()).toEqual(page.messages.map((m) => m.id).sort());
+    }, 60_000);
+  });
+
+  describe('FI-05 a worker that vanishes mid-delivery', () => {
+    it('leaves the message to another replica after the lease: delivered with the same webhook-id', async () => {
+      const policy = testPolicy({ httpTimeoutMs: 5_000, leaseMs: 1_500, drainTimeoutMs: 0 });
+      const sut = await WebhooksHarness.start({ policy });
+      try {
+        const tenant = sut.addTenant();
+        let secret = '';
+        // The first request hangs (the worker will be gone before it answers); later ones succeed.
+        const rx = await receiver({
+          secrets: () => [secret],
+          answer: (_d, n) => (n === 1 ? { status: 200, delayMs: 10_000 } : { status: 200 }),
+        });
+        const endpoint = await sut.createEndpoint(tenant, { url: rx.url });
+        secret = endpoint.secret as string;
+        const replica = await sut.startReplica(policy);
+
+        await sut.publish(durableEvent(tenant));
+        await rx.waitFor((r) => r.deliveries.length === 1, 10_000, 'the first attempt');
+        const stoppedAt = Date.now();
+        // Drain timeout 0: the in-flight attempt is abandoned, unrecorded, its lease left to run out.
+        await sut.stopApp();
+        await rx.waitFor((r) => r.deliveries.length === 2, 10_000, 'the re-claimed attempt');
+
+        const [first, second] = rx.deliveries;
+        expect(second?.webhookId).toBe(first?.webhookId);
+        expect(second?.verified).toBe(true);
+        expect((second?.receivedAt ?? 0) - stoppedAt).toBeGreaterThanOrEqual(1_000);
+        const detail = await sut.eventually(
+          () => sut.message(tenant, first?.webhookId as string),
+          (m) => m.status === 'delivered',
+        );
+        expect(detail.attemptLog.map((a) => a.outcome)).toEqual(['success']);
+        await replica.close();
+      } finally {
+        await sut.close();
+      }
+    }, 30_000);
+  });
+
+  describe('WH-08 at delivery', () => {
+    it('refuses to connect to a name that resolves to an internal address: logged as blocked, the canary sees nothing', async () => {
+      const canary = await receiver();
+      const port = new URL(canary.url).port;
+      const sut = await WebhooksHarness.start({
+        policy: testPolicy({ retrySchedule: [50] }),
+        // DNS answers differently at delivery than it did at registration (rebinding).
+        resolver: async (name) => {
+          if (name === 'rebound.invalid') return ['127.0.0.1'];
+          throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+        },
+      });
+      try {
+        const tenant = sut.addTenant(['vendor-a'], 'public');
+        // Does not resolve at registration (the system resolver knows no .invalid), so it is accepted.
+        const endpoint = await sut.createEndpoint(tenant, { url: `http://rebound.invalid:${port}/hook` });
+
+        await sut.publish(durableEvent(tenant));
+        const page = await sut.eventually(
+          () => sut.client.request('webhooks.message.list', { tenantId: tenant.id, endpointId: endpoint.id }),
+          (p) => p.messages[0]?.status === 'failed',
+        );
+        const detail = await sut.message(tenant, page.messages[0]!.id);
+        expect(detail.attemptLog.map((a) => a.outcome)).toEqual(['blocked', 'blocked']);
+        expect(detail.attemptLog[0]?.error).toMatch(/127\.0\.0\.1.*refused by network policy 'public'/);
+        expect(canary.deliveries).toHaveLength(0);
+      } finally {
+        await sut.close();
+      }
+    }, 20_000);
+  });
+
+  describe('WH-09 back-channel logout', () => {
+    let sut: WebhooksHarness;
+
+    beforeAll(async () => {
+      sut = await WebhooksHarness.start({ policy: testPolicy({ retrySchedule: [50, 50, 50] }) });
+    }, 60_000);
+
+    afterAll(async () => {
+      await sut?.close();
+    });
+
+    it('form-posts a fresh logout token per attempt; an RP 400 is a failure', async () => {
+      const tenant = sut.addTenant(['rp-vendor']);
+      const rp = await receiver({ answer: (_d, n) => (n <= 2 ? { status: 400 } : { status: 200 }) });
+      const endpoint = await sut.createEndpoint(tenant, {
+        url: `${rp.url}/backchannel_logout`,
+        kind: 'backchannel_logout',
+        vendor: 'rp-vendor',
+      });
+
+      await sut.publish(
+        durableEvent(tenant, { data: { session_id: 'sid-77', sub: 'pairwise-sub-1', reason: 'user_logout' } }),
+      );
+      await rp.waitFor((r) => r.deliveries.length === 3, 10_000, 'three attempts');
+
+      const key = await importJWK(sut.logoutKey.publicJwk, 'ES256');
+      const jtis: string[] = [];
+      for (const delivery of rp.deliveries) {
+        expect(delivery.method).toBe('POST');
+        expect(delivery.path).toBe('/backchannel_logout');
+        expect(delivery.headers['content-type']).toBe('application/x-www-form-urlencoded');
+        const form = new URLSearchParams(delivery.rawBody);
+        expect([...form.keys()]).toEqual(['logout_token']);
+        const token = form.get('logout_token') as string;
+        expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'ES256', typ: LOGOUT_TOKEN_TYPE });
+        const { payload } = await jwtVerify(token, key, {
+          issuer: `${PUBLIC_BASE_URL}/t/${tenant.slug}`,
+          audience: 'rp-vendor',
+          typ: LOGOUT_TOKEN_TYPE,
+        });
+        expect(payload).toMatchObject({
+          sub: 'pairwise-sub-1',
+          sid: 'sid-77',
+          events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
+        });
+        expect(payload).not.toHaveProperty('nonce');
+        expect((payload.exp as number) - (payload.iat as number)).toBeLessThanOrEqual(120);
+        jtis.push(payload.jti as string);
+      }
+      expect(new Set(jtis).size).toBe(3);
+      expect(sut.logoutTokenRequests.filter((r) => r.audience === 'rp-vendor')).toHaveLength(3);
+
+      const page = await sut.eventually(
+        () => sut.client.request('webhooks.message.list', { tenantId: tenant.id, endpointId: endpoint.id }),
+        (p) => p.messages[0]?.status === 'delivered',
+      );
+      const detail = await sut.message(tenant, page.messages[0]!.id);
+      expect(detail.attemptLog.map((a) => [a.outcome, a.statusCode])).toEqual([
+        ['http_error', 400],
+        ['http_error', 400],
+        ['success', 200],
+      ]);
+    }, 20_000);
+  });
+});

@@ -1,0 +1,308 @@
+import type { DataSource } from 'typeorm';
+import { DurableEvent, validatePayload } from '#contracts';
+import { counter, gauge } from '#observability';
+import type { DurableEventPublisher } from './durable-events.js';
+
+/**
+ * The transactional outbox (issue #5, FI-06, FI-08): an app that changes state writes the durable event into
+ * `<schema>.outbox` with the same transaction (or, when the state lives outside PostgreSQL, before the change,
+ * so nothing is acknowledged that is not durable). `OutboxRelay` publishes the rows to the durable stream and
+ * marks them only once the publish resolved. A crash at any point therefore republishes, never loses; the
+ * stream drops the repeat by its `Nats-Msg-Id` (= the event id), and consumers are idempotent on the id.
+ */
+
+/** What `writeOutbox` writes with: an EntityManager inside the caller's transaction, or the DataSource itself. */
+export interface OutboxWriter {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  query(sql: string, parameters?: any[]): Promise<any>;
+}
+
+/** `warn` and `error` of Nest's `Logger` or pino. */
+export interface OutboxLogger {
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Rows per INSERT: 4 parameters each, far below PostgreSQL's 65,535. */
+const WRITE_CHUNK = 1000;
+
+function outboxTable(schema: string): string {
+  if (!SCHEMA_PATTERN.test(schema)) throw new Error(`not a schema name: ${JSON.stringify(schema)}`);
+  return `"${schema}"."outbox"`;
+}
+
+/**
+ * The statements that create `<schema>.outbox`, for the owning app's own migration (`for (const sql of
+ * outboxMigrationSql('token').up) await q.query(sql)`). `seq` orders publication; a lease (`claimed_until`)
+ * lets relay replicas share rows without holding a transaction open across the publish.
+ */
+export function outboxMigrationSql(schema: string): { up: string[]; down: string[] } {
+  const table = outboxTable(schema);
+  return {
+    up: [
+      `CREATE TABLE ${table} (
+        id text PRIMARY KEY,
+        seq bigserial NOT NULL UNIQUE,
+        type text NOT NULL,
+        tenant_id uuid NOT NULL,
+        event jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        claimed_until timestamptz,
+        published_at timestamptz
+      )`,
+      `CREATE INDEX outbox_unpublished ON ${table} (seq) WHERE published_at IS NULL`,
+      `CREATE INDEX outbox_published ON ${table} (published_at) WHERE published_at IS NOT NULL`,
+    ],
+    down: [`DROP TABLE ${table}`],
+  };
+}
+
+/**
+ * Writes events to `<schema>.outbox` through `writer` (pass the transaction's EntityManager to make them part of
+ * it). An event id that is already there is skipped (`ON CONFLICT DO NOTHING`): ids derived from what happened
+ * (a session ends once) make a repeated write, by a retry or a racing replica, a no-op. Events are validated
+ * first, so no row can become poison for the consumer.
+ */
+export async function writeOutbox(
+  writer: OutboxWriter,
+  schema: string,
+  events: readonly DurableEvent[],
+): Promise<void> {
+  const table = outboxTable(schema);
+  for (const event of events) {
+    try {
+      validatePayload(DurableEvent, JSON.parse(JSON.stringify(event)) as unknown);
+    } catch (err) {
+      // A programming error, not a caller's: it must not look like a bad request.
+      throw new Error(`invalid durable event ${String(event.id)}: ${String(err)}`, { cause: err });
+    }
+  }
+  for (let start = 0; start < events.length; start += WRITE_CHUNK) {
+    const chunk = events.slice(start, start + WRITE_CHUNK);
+    const values = chunk.map((_, i) => `($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4}::jsonb)`);
+    const parameters = chunk.flatMap((e) => [e.id, e.type, e.tenantId, JSON.stringify(e)]);
+    await writer.query(
+      `INSERT INTO ${table} (id, type, tenant_id, event) VALUES ${values.join(', ')} ON CONFLICT (id) DO NOTHING`,
+      parameters,
+    );
+  }
+}
+
+export interface OutboxRelayOptions {
+  /** How often the relay looks for rows nobody nudged it about (OUTBOX_POLL_INTERVAL_MS). Default 1000. */
+  pollIntervalMs?: number;
+  /** Rows per publish, at most 500. */
+  batchSize?: number;
+  /**
+   * How long a claimed row is left to its relay before another may take it (a relay that died after claiming).
+   * Well inside the stream's 2 min duplicate window, so a row republished after a lease ran out is deduplicated.
+   */
+  leaseMs?: number;
+  /** Longest wait between attempts while the publisher or the database is down. Default 10 s. */
+  maxBackoffMs?: number;
+  /** Published rows are deleted this long after publication. Default 24 h. */
+  retentionMs?: number;
+}
+
+const MAX_BATCH = 500;
+const CLEANUP_EVERY_MS = 60_000;
+const CLEANUP_CHUNK = 10_000;
+
+const pendingGauge = () =>
+  gauge('handover_outbox_pending', 'Outbox rows not yet published to the durable stream', ['outbox'] as const);
+const oldestGauge = () =>
+  gauge('handover_outbox_oldest_pending_seconds', 'Age of the oldest unpublished outbox row', ['outbox'] as const);
+const publishedCounter = () =>
+  counter('handover_outbox_published_total', 'Outbox rows published to the durable stream', ['outbox'] as const);
+const failuresCounter = () =>
+  counter('handover_outbox_relay_failures_total', 'Relay rounds that failed (publisher or database down)', [
+    'outbox',
+  ] as const);
+
+interface ClaimedRow {
+  id: string;
+  seq: string | number;
+  event: DurableEvent | string;
+}
+
+/**
+ * Publishes an app's outbox: rows in `seq` order, up to 500 at a time. Each round claims rows with a short
+ * statement (`FOR UPDATE SKIP LOCKED`, so replicas take different rows) that stamps a lease, publishes them with
+ * no connection held (in embedded mode every schema shares PGlite's one connection, and the in-process consumer
+ * needs it to commit), and marks them `published_at` only after the publish resolved. A crash after the write
+ * and before the publish leaves rows that the next round (or, once their lease ran out, another replica) sends;
+ * a crash after the publish and before the mark sends them again, and the stream drops the duplicate.
+ *
+ * Runs when nudged (right after a write) and every `pollIntervalMs`; backs off while the publisher or the
+ * database is down; deletes rows published more than `retentionMs` ago.
+ */
+export class OutboxRelay {
+  private readonly table: string;
+  private readonly pollIntervalMs: number;
+  private readonly batchSize: number;
+  private readonly leaseMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly retentionMs: number;
+  private readonly pending = pendingGauge();
+  private readonly oldest = oldestGauge();
+  private readonly published = publishedCounter();
+  private readonly failed = failuresCounter();
+
+  private stopped = true;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private failures = 0;
+  private lastCleanup = 0;
+
+  constructor(
+    private readonly dataSource: Pick<DataSource, 'query'>,
+    private readonly schema: string,
+    private readonly publisher: DurableEventPublisher,
+    private readonly logger: OutboxLogger,
+    options: OutboxRelayOptions = {},
+  ) {
+    this.table = outboxTable(schema);
+    this.pollIntervalMs = Math.max(10, options.pollIntervalMs ?? 1000);
+    this.batchSize = Math.min(MAX_BATCH, Math.max(1, options.batchSize ?? MAX_BATCH));
+    this.leaseMs = Math.max(100, options.leaseMs ?? 15_000);
+    this.maxBackoffMs = Math.max(this.pollIntervalMs, options.maxBackoffMs ?? 10_000);
+    this.retentionMs = options.retentionMs ?? 24 * 3600 * 1000;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Something was just written: publish now, unless a round is running (then one more follows) or backing off. */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.failures === 0) this.schedule(0);
+  }
+
+  /** Stops polling and waits for the round in progress, so nothing is left half-done by a clean shutdown. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /**
+   * Publishes everything unpublished and unclaimed now, returning how many rows; rejects when the publisher or
+   * the database fails (the rows stay for a later round). For tests and tools; the running relay does this itself.
+   */
+  async flush(): Promise<number> {
+    await this.running;
+    let total = 0;
+    for (;;) {
+      const sent = await this.publishBatch();
+      total += sent;
+      if (sent < this.batchSize) return total;
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.run(), delayMs);
+    this.timer.unref();
+  }
+
+  private run(): void {
+    if (this.stopped || this.running) return;
+    this.running = this.round().finally(() => {
+      this.running = undefined;
+      if (this.stopped) return;
+      const again = this.again;
+      this.again = false;
+      this.schedule(this.failures > 0 ? this.backoffMs() : again ? 0 : this.pollIntervalMs);
+    });
+  }
+
+  private backoffMs(): number {
+    return Math.min(this.maxBackoffMs, this.pollIntervalMs * 2 ** Math.min(this.failures - 1, 16));
+  }
+
+  private async round(): Promise<void> {
+    try {
+      while (!this.stopped && (await this.publishBatch()) === this.batchSize) {
+        // A full batch: more may be waiting.
+      }
+      await this.cleanUp();
+      await this.measure();
+      if (this.failures > 0)
+        this.logger.warn(`outbox ${this.schema}: publishing again after ${this.failures} failed rounds`);
+      this.failures = 0;
+    } catch (err) {
+      this.failures++;
+      this.failed.inc({ outbox: this.schema });
+      // The first failure, then every tenth: a long outage must not flood the log.
+      if (this.failures === 1 || this.failures % 10 === 0) {
+        this.logger.warn(
+          `outbox ${this.schema}: cannot publish (${this.failures} failed rounds, retrying in ${this.backoffMs()} ms): ${String(err)}`,
+        );
+      }
+    }
+  }
+
+  private async publishBatch(): Promise<number> {
+    const rows: ClaimedRow[] = await this.dataSource.query(
+      `WITH claimed AS (
+         UPDATE ${this.table} SET claimed_until = now() + ($1::int * interval '1 millisecond')
+         WHERE seq IN (
+           SELECT seq FROM ${this.table}
+           WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+           ORDER BY seq LIMIT $2
+           FOR UPDATE SKIP LOCKED)
+         RETURNING id, seq, event)
+       SELECT id, seq, event FROM claimed ORDER BY seq`,
+      [this.leaseMs, this.batchSize],
+    );
+    if (rows.length === 0) return 0;
+    const ids = rows.map((r) => r.id);
+    const events = rows.map((r) => (typeof r.event === 'string' ? (JSON.parse(r.event) as DurableEvent) : r.event));
+    try {
+      await this.publisher.publish(events);
+    } catch (err) {
+      // Hand the rows back at once rather than at the end of the lease (best effort: the lease covers a failure).
+      await this.dataSource
+        .query(`UPDATE ${this.table} SET claimed_until = NULL WHERE id = ANY($1) AND published_at IS NULL`, [ids])
+        .catch(() => undefined);
+      throw err;
+    }
+    await this.dataSource.query(
+      `UPDATE ${this.table} SET published_at = now(), claimed_until = NULL WHERE id = ANY($1)`,
+      [ids],
+    );
+    this.published.inc({ outbox: this.schema }, rows.length);
+    return rows.length;
+  }
+
+  private async cleanUp(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastCleanup < CLEANUP_EVERY_MS) return;
+    await this.dataSource.query(
+      `DELETE FROM ${this.table} WHERE seq IN (
+         SELECT seq FROM ${this.table}
+         WHERE published_at IS NOT NULL AND published_at < now() - ($1::bigint * interval '1 millisecond')
+         LIMIT ${CLEANUP_CHUNK})`,
+      [this.retentionMs],
+    );
+    this.lastCleanup = now;
+  }
+
+  private async measure(): Promise<void> {
+    const [row]: Array<{ pending: number | string; oldest: number | string | null }> = await this.dataSource.query(
+      `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest
+       FROM ${this.table} WHERE published_at IS NULL`,
+    );
+    this.pending.set({ outbox: this.schema }, Number(row?.pending ?? 0));
+    this.oldest.set({ outbox: this.schema }, Number(row?.oldest ?? 0));
+  }
+}

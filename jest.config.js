@@ -19,6 +19,7 @@ const libs = [
   'http-edge',
   'runtime',
   'testing',
+  'mocks',
   'oauth',
 ];
 

@@ -32,6 +32,7 @@ export async function vendorWithReceiver(p: Pool, port?: number): Promise<BenchV
         client_id: clientId,
         name: clientId,
         plugin_urls: [`https://${clientId}.example/plugin`],
+        allowed_origins: [`https://${clientId}.example`],
         scopes: ['profile'],
       }),
     }),
@@ -69,7 +70,11 @@ export async function sessionHandedTo(p: Pool, clientIds: readonly string[]): Pr
 }
 
 export async function logout(p: Pool, sid: string): Promise<void> {
-  ok('logout', await call(p, 'DELETE', `/t/demo/api/sessions/${sid}`, { headers: HOST }), 204);
+  ok(
+    'logout',
+    await call(p, 'DELETE', `/t/demo/api/sessions/${sid}`, { headers: { authorization: HOST.authorization } }),
+    204,
+  );
 }
 
 /** The session's public handle, the `session_id` of its webhooks. */

@@ -1,5 +1,4 @@
 export * from './services.js';
 export * from './run-env.js';
-export * from './automock.js';
 export * from './webhook-receiver.js';
 export * from './private-nats.js';

@@ -4,7 +4,7 @@ import { HandoverError, validatePayload, type ApiKeyReply, type TenantReply } fr
 import { toHttpError } from '#http-edge';
 import { RpcClient } from '#messaging';
 import type { Logger } from '#observability';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import { GatewayOptions } from '../gateway.options.js';
 import { HostKeys } from '../host-api/host-keys.service.js';
 import { TenantDirectory } from '../tenants/tenant-directory.service.js';

@@ -10,7 +10,7 @@ import {
   type VendorRecord,
 } from '#contracts';
 import { RpcClient } from '#messaging';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import { TenantDirectory } from '../tenants/tenant-directory.service.js';
 import { VendorDirectory } from '../vendors/vendor-directory.js';
 import {

@@ -3,7 +3,7 @@ import { createHmac, createPublicKey, randomUUID, type JsonWebKey } from 'node:c
 import { base64url, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { accessTokenAudience, HandoverError, type JwksReply, type PublicJwk, type TenantReply } from '#contracts';
 import { RpcClient } from '#messaging';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import { Clock } from '../http/clock.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
 import { RevocationSet } from './revocation-set.js';

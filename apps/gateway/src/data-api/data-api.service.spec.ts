@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { AccessTokenClaims, SessionRecord, TenantReply } from '#contracts';
 import { RpcClient } from '#messaging';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import type { VerifiedAccessToken } from './access-token.verifier.js';
 import { DataApiService, pageSizeOf } from './data-api.service.js';
 import { SessionRecords } from './session-records.repository.js';

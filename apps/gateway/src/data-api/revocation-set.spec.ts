@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ACCESS_TOKEN_TTL_SECONDS, revocationMember, StoreKeys } from '#contracts';
 import { MemoryShortLivedStore, ShortLivedStore } from '#storage';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import { Clock } from '../http/clock.js';
 import { BusReconnects } from './bus-reconnects.js';
 import { RevocationSet } from './revocation-set.js';

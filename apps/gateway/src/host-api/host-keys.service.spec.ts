@@ -3,7 +3,7 @@ import { HandoverError, type ApiKeyReply } from '#contracts';
 import { toHttpError } from '#http-edge';
 import { RpcClient } from '#messaging';
 import type { Logger } from '#observability';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import { Clock } from '../http/clock.js';
 import { HOST_KEY_CACHE_MS, HostKeys } from './host-keys.service.js';
 

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { TenantReply, UserProfile } from '#contracts';
 import { RpcClient } from '#messaging';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import { HostSessionsService } from './host-sessions.service.js';
 
 const demo: TenantReply = {

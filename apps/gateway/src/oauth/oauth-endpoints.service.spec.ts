@@ -3,7 +3,7 @@ import { HandoverError, type TenantReply } from '#contracts';
 import { toHttpError } from '#http-edge';
 import { RpcClient } from '#messaging';
 import type { Logger } from '#observability';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import { GatewayOptions } from '../gateway.options.js';
 import { TenantDirectory } from '../tenants/tenant-directory.service.js';
 import { OAuthEndpoints } from './oauth-endpoints.service.js';

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { HandoverError } from '#contracts';
 import { RpcClient } from '#messaging';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import { TenantDirectory } from './tenant-directory.service.js';
 
 const demo = { id: '11111111-1111-4111-8111-111111111111', slug: 'demo', name: 'Demo Bank', outboundNetwork: 'public' };

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { HandoverError, type UserCredentialsReply, type VerifyPasswordRequest } from '#contracts';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import { LocalPasswordService } from './local-password.service.js';
 import { PasswordHasher } from './password-hasher.js';
 import { UserCredentialsRepository } from './user-credentials.repository.js';

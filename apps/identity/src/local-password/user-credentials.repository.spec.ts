@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { HandoverError, type UserCredentialsReply } from '#contracts';
 import { RpcClient } from '#messaging';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import { UserCredentialsRepository } from './user-credentials.repository.js';
 
 const tenantId = '11111111-1111-4111-8111-111111111111';

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { HandoverError } from '#contracts';
 import { SecretHasher } from '#security';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import type { ApiKeyEntity } from './api-key.entity.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeysService } from './api-keys.service.js';

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import type { Account, ListTransactionsRequest, Transaction } from '#contracts';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import { BankingConnector } from './banking-connector.js';
 import { BankingService } from './banking.service.js';
 import { TransactionCursorCodec } from './transaction-cursor.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { QueryFailedError } from 'typeorm';
 import { RpcClient } from '#messaging';
 import { SecretHasher } from '#security';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import type { TenantEntity } from './tenant.entity.js';
 import { TenantsRepository } from './tenants.repository.js';
 import { TenantsService } from './tenants.service.js';

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { QueryFailedError } from 'typeorm';
 import { verifyPassword } from '#security';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import type { UserEntity } from './user.entity.js';
 import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { QueryFailedError } from 'typeorm';
 import type { CreateVendorRequest } from '#contracts';
 import { SecretHasher } from '#security';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import { VendorRegistrations } from './vendor-registrations.service.js';
 import { VendorsRepository } from './vendors.repository.js';
 

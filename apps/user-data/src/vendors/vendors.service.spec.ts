@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import type { VendorEntity } from './vendor.entity.js';
 import { VendorsRepository } from './vendors.repository.js';
 import { VendorsService } from './vendors.service.js';

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { Dispatcher } from 'undici';
 import { HandoverError } from '#contracts';
 import { RpcClient } from '#messaging';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import type { Clock } from '../clock.js';
 import type { EndpointRecord } from '../endpoints/endpoint.record.js';
 import { EndpointSecrets } from '../endpoints/endpoint-secrets.js';

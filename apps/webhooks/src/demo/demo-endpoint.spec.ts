@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { DEMO_WEBHOOK_SECRET, HandoverError, type CreatedEndpointReply, type TenantReply } from '#contracts';
 import { RpcClient } from '#messaging';
-import { automock, type Mocked } from '#testing';
+import { automock, type Mocked } from '#mocks';
 import type { EndpointRecord } from '../endpoints/endpoint.record.js';
 import { EndpointsRepository } from '../endpoints/endpoints.repository.js';
 import { EndpointsService } from '../endpoints/endpoints.service.js';

@@ -7,9 +7,12 @@
 // twice), lost (expected minus distinct delivered after a grace period), unverified, CPU and peak RSS per process.
 //
 // Environment: BENCH_FANOUT_LOGOUTS (10000), BENCH_FANOUT_ENDPOINTS (3), BENCH_FANOUT_ROUNDS (3),
-// BENCH_FANOUT_CONCURRENCY (64), BENCH_FANOUT_GRACE_S (120).
+// BENCH_FANOUT_CONCURRENCY (64), BENCH_FANOUT_GRACE_S (120), BENCH_FANOUT_PROFILE=1 (`--cpu-prof` on the gateway, token
+// and webhooks apps; their top costs over the timed windows go to bench/results/logout-fanout.profile.md).
+import { join } from 'node:path';
+import { summarizeProfile } from './lib/cpuprofile.js';
 import { pool, percentile } from './lib/load.js';
-import { installExitHandlers, stopAll, warnIfStaleBuild } from './lib/proc.js';
+import { installExitHandlers, ROOT, stopAll, warnIfStaleBuild } from './lib/proc.js';
 import { appendResult, buildInfo, markdownTable, median, mr, timestamp, writeResultFile } from './lib/results.js';
 import { machine, round, servicePids, Window, type WindowResult } from './lib/sample.js';
 import { startDistributed, type Stack } from './lib/stacks.js';
@@ -20,6 +23,12 @@ const ENDPOINTS = Number(process.env.BENCH_FANOUT_ENDPOINTS ?? 3);
 const ROUNDS = Number(process.env.BENCH_FANOUT_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_FANOUT_CONCURRENCY ?? 64);
 const GRACE_MS = Number(process.env.BENCH_FANOUT_GRACE_S ?? 120) * 1000;
+const PROFILE = process.env.BENCH_FANOUT_PROFILE === '1';
+const PROFILED = ['gateway', 'token', 'webhooks'] as const;
+const PROFILE_DIR = join(ROOT, 'bench/results/profiles');
+/** The timed windows, in the clock of V8's profile timestamps (CLOCK_MONOTONIC µs). */
+const windows: Array<[number, number]> = [];
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 const runId = timestamp();
 const began = Date.now();
 const log = (msg: string) =>
@@ -53,6 +62,7 @@ async function runRound(stack: Stack, n: number): Promise<Round> {
   const window = new Window(stack.groups, { services: servicePids() });
   window.start();
   const t0 = Date.now();
+  const windowStart = monotonicUs();
   log(`round ${n}: ${LOGOUTS} logouts, ${CONCURRENCY} in flight`);
   await inFlight(LOGOUTS, CONCURRENCY, async (i) => {
     await logout(p, sids[i]);
@@ -63,6 +73,7 @@ async function runRound(stack: Stack, n: number): Promise<Round> {
   const delivered = () => vendors.reduce((s, v) => s + v.receiver.acceptedIds().size, 0);
   while (delivered() < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   const w: WindowResult = window.stop();
+  windows.push([windowStart, monotonicUs()]);
 
   const lags: number[] = [];
   let last = t0;
@@ -109,7 +120,20 @@ const round1 = (x: number) => round(x, 1);
 async function main(): Promise<void> {
   warnIfStaleBuild();
   installExitHandlers(stopAll);
-  const stack = await startDistributed();
+  const nodeArgs = Object.fromEntries(
+    PROFILED.map((app) => [
+      app,
+      PROFILE
+        ? [
+            '--cpu-prof',
+            `--cpu-prof-dir=${PROFILE_DIR}`,
+            `--cpu-prof-name=fanout-${app}.cpuprofile`,
+            '--cpu-prof-interval=500',
+          ]
+        : [],
+    ]),
+  );
+  const stack = await startDistributed({ nodeArgs });
   const rounds: Round[] = [];
   try {
     for (let n = 1; n <= ROUNDS; n++) {
@@ -147,6 +171,18 @@ async function main(): Promise<void> {
   const text = `# bench:logout-fanout, ${runId}\n\n${LOGOUTS} logouts × ${ENDPOINTS} endpoints, ${CONCURRENCY} logouts in flight, Handover distributed (one replica per app), every delivery verified with standardwebhooks.\n\n${table}\n`;
   writeResultFile('logout-fanout.latest.md', text);
   process.stdout.write(text);
+  if (PROFILE) writeProfileSummary();
+}
+
+/** Top costs per profiled app over the (first) timed window. */
+function writeProfileSummary(): void {
+  const [from, to] = windows[0];
+  const parts = PROFILED.map((app) => {
+    const s = summarizeProfile(join(PROFILE_DIR, `fanout-${app}.cpuprofile`), from, to, 25);
+    const list = (r: Array<{ name: string; pct: number }>) => r.map((x) => `- ${x.pct} % ${x.name}`).join('\n');
+    return `## ${app} (busy ${s.busyShare} % of the window)\n\nBy area:\n${list(s.byArea)}\n\nSelf:\n${list(s.self)}\n\nInclusive:\n${list(s.inclusive)}\n`;
+  });
+  writeResultFile('logout-fanout.profile.md', `# bench:logout-fanout profile, ${runId}\n\n${parts.join('\n')}`);
 }
 
 main().then(

@@ -11,6 +11,8 @@ const MAX_CLAIM = 500;
 const LAG_REFRESH_MS = 5_000;
 /** At shutdown, how long unwritten results may take to reach the database. */
 const RECORDER_DRAIN_MS = 2_000;
+/** After a freed slot wakes the loop, wait this long so that one claim serves the slots freed meanwhile. */
+const CLAIM_COALESCE_MS = 2;
 
 /**
  * The delivery engine: claims due messages under a lease and delivers them, up to WEBHOOK_CONCURRENCY at once
@@ -27,8 +29,11 @@ export class DeliveryEngine {
   private wakeUp: (() => void) | undefined;
   /** Set by a nudge: claim again before sleeping. */
   private nudged = false;
-  /** The last claim was cut short by its limit: more is probably due. */
-  private lastClaimFull = false;
+  /**
+   * The last claim stopped at a limit (its own, or an endpoint's cap): more is probably due, so every freed slot
+   * claims again (coalesced, see CLAIM_COALESCE_MS) instead of waiting for the next poll.
+   */
+  private backlogLikely = false;
   private inFlight = 0;
   private readonly perEndpoint = new Map<string, number>();
   private readonly active = new Set<Promise<void>>();
@@ -96,8 +101,11 @@ export class DeliveryEngine {
           if (this.claimFailing) this.logger.log('claiming messages works again');
           this.claimFailing = false;
           full = claimed.length === limit;
-          this.lastClaimFull = full;
           for (const message of claimed) this.launch(message);
+          this.backlogLikely =
+            full ||
+            (claimed.length > 0 &&
+              claimed.some((m) => (this.perEndpoint.get(m.endpoint.id) ?? 0) >= this.policy.endpointConcurrency));
         } catch (err) {
           // The database is down or restarting: keep polling; nothing is lost, messages wait in the table.
           if (!this.claimFailing) this.logger.warn(`cannot claim messages: ${String(err)}`);
@@ -105,7 +113,12 @@ export class DeliveryEngine {
         }
       }
       if (!this.running) break;
-      if ((full && this.inFlight < this.policy.concurrency) || this.nudged) continue;
+      if (full && this.inFlight < this.policy.concurrency) continue;
+      if (this.nudged) {
+        // Not `this.sleep`: further nudges must not cut the coalescing short.
+        await new Promise((resolve) => setTimeout(resolve, CLAIM_COALESCE_MS));
+        continue;
+      }
       await this.sleep(this.policy.pollIntervalMs);
     }
   }
@@ -127,7 +140,7 @@ export class DeliveryEngine {
         else this.perEndpoint.delete(endpointId);
         this.active.delete(task);
         // A freed slot matters when work was left behind: a full claim, or an endpoint held at its cap.
-        if (this.lastClaimFull || left + 1 >= this.policy.endpointConcurrency) this.nudge();
+        if (this.backlogLikely) this.nudge();
       });
     this.active.add(task);
   }

@@ -12,7 +12,7 @@ const LAG_REFRESH_MS = 5_000;
 /** At shutdown, how long unwritten results may take to reach the database. */
 const RECORDER_DRAIN_MS = 2_000;
 /** After a freed slot wakes the loop, wait this long so that one claim serves the slots freed meanwhile. */
-const CLAIM_COALESCE_MS = 10;
+const CLAIM_COALESCE_MS = 2;
 
 /**
  * The delivery engine: claims due messages under a lease and delivers them, up to WEBHOOK_CONCURRENCY at once

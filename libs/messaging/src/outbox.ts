@@ -107,6 +107,10 @@ export interface OutboxRelayOptions {
 
 const MAX_BATCH = 500;
 const CLEANUP_EVERY_MS = 60_000;
+/** The pending gauges are refreshed at most this often (a COUNT per round would cost a query per logout). */
+const MEASURE_EVERY_MS = 1000;
+/** A nudged round waits this long, so that the writes of a burst go out in one batch. */
+const NUDGE_COALESCE_MS = 2;
 const CLEANUP_CHUNK = 10_000;
 
 const pendingGauge = () =>
@@ -155,6 +159,9 @@ export class OutboxRelay {
   private again = false;
   private failures = 0;
   private lastCleanup = 0;
+  private lastMeasure = 0;
+  /** A nudged round is scheduled (within NUDGE_COALESCE_MS). */
+  private nudgeDue = false;
 
   constructor(
     private readonly dataSource: Pick<DataSource, 'query'>,
@@ -184,7 +191,11 @@ export class OutboxRelay {
       this.again = true;
       return;
     }
-    if (this.failures === 0) this.schedule(0);
+    // A round already due within the coalescing delay takes this write too; rescheduling would postpone it.
+    if (this.failures === 0 && !this.nudgeDue) {
+      this.nudgeDue = true;
+      this.schedule(NUDGE_COALESCE_MS);
+    }
   }
 
   /** Stops polling and waits for the round in progress, so nothing is left half-done by a clean shutdown. */
@@ -215,13 +226,14 @@ export class OutboxRelay {
   }
 
   private run(): void {
+    this.nudgeDue = false;
     if (this.stopped || this.running) return;
     this.running = this.round().finally(() => {
       this.running = undefined;
       if (this.stopped) return;
       const again = this.again;
       this.again = false;
-      this.schedule(this.failures > 0 ? this.backoffMs() : again ? 0 : this.pollIntervalMs);
+      this.schedule(this.failures > 0 ? this.backoffMs() : again ? NUDGE_COALESCE_MS : this.pollIntervalMs);
     });
   }
 
@@ -298,6 +310,9 @@ export class OutboxRelay {
   }
 
   private async measure(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastMeasure < MEASURE_EVERY_MS) return;
+    this.lastMeasure = now;
     const [row]: Array<{ pending: number | string; oldest: number | string | null }> = await this.dataSource.query(
       `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest
        FROM ${this.table} WHERE published_at IS NULL`,

@@ -1,20 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  ArrayUnique,
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsISO8601,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  ValidateIf,
-} from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import {
   AttemptOutcomes,
   AttemptTriggers,
@@ -23,6 +8,7 @@ import {
   MAX_ENDPOINT_URL_LENGTH,
   MAX_SECRET_OVERLAP_SECONDS,
   MessageStatuses,
+  WebhookEventTypeList,
   WebhookEventTypes,
   type AttemptOutcome,
   type AttemptTrigger,
@@ -69,11 +55,7 @@ export class CreateWebhookEndpointBody {
 
   @ApiPropertyOptional({ enum: WebhookEventTypes, isArray: true, default: ['session.logged_out'] })
   @Optional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(WebhookEventTypes.length)
-  @ArrayUnique()
-  @IsIn(WebhookEventTypes, { each: true })
+  @WebhookEventTypeList()
   event_types?: WebhookEventType[];
 
   @ApiPropertyOptional({ default: true })
@@ -98,11 +80,7 @@ export class UpdateWebhookEndpointBody {
 
   @ApiPropertyOptional({ enum: WebhookEventTypes, isArray: true })
   @Optional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(WebhookEventTypes.length)
-  @ArrayUnique()
-  @IsIn(WebhookEventTypes, { each: true })
+  @WebhookEventTypeList()
   event_types?: WebhookEventType[];
 
   @ApiPropertyOptional({

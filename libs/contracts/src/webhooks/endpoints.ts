@@ -44,6 +44,24 @@ export type AttemptTrigger = (typeof AttemptTriggers)[number];
 export const AttemptOutcomes = ['success', 'http_error', 'redirect', 'timeout', 'network_error', 'blocked'] as const;
 export type AttemptOutcome = (typeof AttemptOutcomes)[number];
 
+/**
+ * The rules of an endpoint's event types (at the HTTP edge and in the bus contract alike): a non-empty array of
+ * distinct WebhookEventTypes.
+ */
+export function WebhookEventTypeList(): PropertyDecorator {
+  // Listed top to bottom as they would be written above the property; applied bottom-up, as TypeScript does.
+  const rules = [
+    IsArray(),
+    ArrayMinSize(1),
+    ArrayMaxSize(WebhookEventTypes.length),
+    ArrayUnique(),
+    IsIn(WebhookEventTypes, { each: true }),
+  ];
+  return (target, key) => {
+    for (const rule of [...rules].reverse()) rule(target, key);
+  };
+}
+
 class TenantScoped {
   @IsUUID()
   tenantId!: string;
@@ -70,11 +88,7 @@ export class CreateEndpointRequest extends TenantScoped {
 
   /** Default `["session.logged_out"]`; a `backchannel_logout` endpoint takes only that one. */
   @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(WebhookEventTypes.length)
-  @ArrayUnique()
-  @IsIn(WebhookEventTypes, { each: true })
+  @WebhookEventTypeList()
   eventTypes?: WebhookEventType[];
 
   @IsOptional()
@@ -134,11 +148,7 @@ export class UpdateEndpointRequest extends EndpointRef {
   url?: string;
 
   @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(WebhookEventTypes.length)
-  @ArrayUnique()
-  @IsIn(WebhookEventTypes, { each: true })
+  @WebhookEventTypeList()
   eventTypes?: WebhookEventType[];
 
   /** `true` re-enables a disabled endpoint (and clears its failing state); `false` disables it (`admin`). */

@@ -3,7 +3,7 @@
  * a session out, and every vendor that was handed the session gets a Standard Webhooks delivery, verified here by
  * the reference `standardwebhooks` library as a vendor would. Retries run on a compressed schedule (env below).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { compactVerify, createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { WebhookReceiver, type WebhookReceiverOptions } from '#testing';
 import { e2eMode, startStack, type Stack } from './harness.js';
@@ -98,6 +98,25 @@ describe(`logout webhooks (${mode} mode)`, () => {
     const reserialized = JSON.stringify(payload, null, 2);
     expect(() => WebhookReceiver.verify(endpoint.secret!, reserialized, delivery.headers)).toThrow();
     expect(() => WebhookReceiver.verify(endpoint.secret!, delivery.rawBody, delivery.headers)).not.toThrow();
+  }, 30_000);
+
+  it('WH-06: a captured delivery replayed 6 min later, or stamped 6 min ahead, fails a standard verifier', async () => {
+    const { vendor, endpoint, rx } = await vendorWithEndpoint();
+    await logout(base, (await sessionHandedTo(base, [vendor])).sid);
+    await rx.waitFor((r) => r.verified.length >= 1, 15_000, 'a verified delivery');
+    const captured = rx.deliveries[0];
+    const sixMinutes = 6 * 60 * 1000;
+    // The reference library reads the clock with Date.now(): move it instead of waiting.
+    const clock = jest.spyOn(Date, 'now');
+    try {
+      clock.mockReturnValue(captured.receivedAt + sixMinutes);
+      expect(() => WebhookReceiver.verify(endpoint.secret!, captured.rawBody, captured.headers)).toThrow(/too old/i);
+      clock.mockReturnValue(captured.receivedAt - sixMinutes);
+      expect(() => WebhookReceiver.verify(endpoint.secret!, captured.rawBody, captured.headers)).toThrow(/too new/i);
+    } finally {
+      clock.mockRestore();
+    }
+    expect(() => WebhookReceiver.verify(endpoint.secret!, captured.rawBody, captured.headers)).not.toThrow();
   }, 30_000);
 
   it('notifies only the vendors that were handed the session, once each', async () => {

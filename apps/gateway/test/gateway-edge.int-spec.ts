@@ -10,24 +10,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
-import {
-  accessTokenAudience,
-  HandoverError,
-  StoreKeys,
-  type EventOf,
-  type EventSubject,
-  type PublicJwk,
-  type ReplyOf,
-  type RequestOf,
-  type RequestSubject,
-  type SessionRecord,
-} from '#contracts';
+import { accessTokenAudience, HandoverError, StoreKeys, type PublicJwk, type SessionRecord } from '#contracts';
 import { createHttpApp } from '#http-edge';
-import { RpcClient } from '#messaging';
 import { createLogger } from '#observability';
 import { MemoryShortLivedStore } from '#storage';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { GatewayModule, GatewayOptions } from '../src/index.js';
+import { StubBus } from './stub-bus.js';
 import { acceptAnyBodyType } from '../src/http/body-types.js';
 import { RevocationSet } from '../src/data-api/revocation-set.js';
 
@@ -39,27 +28,6 @@ const accountId = '44444444-4444-4444-8444-444444444444';
 const HOST_KEY = 'demo-host-key';
 const FORM = 'application/x-www-form-urlencoded';
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
-
-type Handler = (payload: never) => unknown;
-
-/** A bus that answers from a table of handlers and records every request. */
-class StubBus extends RpcClient {
-  readonly calls: Array<{ subject: string; payload: unknown }> = [];
-  handlers: Partial<Record<RequestSubject, Handler>> = {};
-
-  async request<S extends RequestSubject>(subject: S, payload: RequestOf<S>): Promise<ReplyOf<S>> {
-    this.calls.push({ subject, payload });
-    const handler = this.handlers[subject];
-    if (!handler) throw HandoverError.unavailable(`no responders for ${subject}`);
-    return (await handler(payload as never)) as ReplyOf<S>;
-  }
-
-  async publish<E extends EventSubject>(_subject: E, _payload: EventOf<E>): Promise<void> {}
-
-  sent(subject: RequestSubject): unknown[] {
-    return this.calls.filter((c) => c.subject === subject).map((c) => c.payload);
-  }
-}
 
 describe('gateway edge', () => {
   let app: NestFastifyApplication;

@@ -12,21 +12,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Webhook } from 'standardwebhooks';
-import {
-  DEMO_WEBHOOK_SECRET,
-  HandoverError,
-  type EndpointView,
-  type EventOf,
-  type EventSubject,
-  type ReplyOf,
-  type RequestOf,
-  type RequestSubject,
-} from '#contracts';
+import { DEMO_WEBHOOK_SECRET, HandoverError, type EndpointView } from '#contracts';
 import { createHttpApp } from '#http-edge';
-import { RpcClient } from '#messaging';
 import { createLogger } from '#observability';
 import { MemoryShortLivedStore } from '#storage';
 import { GatewayModule, GatewayOptions } from '../src/index.js';
+import { StubBus } from './stub-bus.js';
 import { acceptAnyBodyType } from '../src/http/body-types.js';
 import { keepRawBodies } from '../src/http/raw-body.js';
 
@@ -57,27 +48,6 @@ const view: EndpointView = {
   createdAt: '2030-01-01T00:00:00.000Z',
   updatedAt: '2030-01-01T00:00:00.000Z',
 };
-
-type Handler = (payload: never) => unknown;
-
-/** A bus that answers from a table of handlers and records every request. */
-class StubBus extends RpcClient {
-  readonly calls: Array<{ subject: string; payload: unknown }> = [];
-  handlers: Partial<Record<RequestSubject, Handler>> = {};
-
-  async request<S extends RequestSubject>(subject: S, payload: RequestOf<S>): Promise<ReplyOf<S>> {
-    this.calls.push({ subject, payload });
-    const handler = this.handlers[subject];
-    if (!handler) throw HandoverError.unavailable(`no responders for ${subject}`);
-    return (await handler(payload as never)) as ReplyOf<S>;
-  }
-
-  async publish<E extends EventSubject>(_subject: E, _payload: EventOf<E>): Promise<void> {}
-
-  sent(subject: RequestSubject): unknown[] {
-    return this.calls.filter((c) => c.subject === subject).map((c) => c.payload);
-  }
-}
 
 describe('gateway webhook edges', () => {
   let app: NestFastifyApplication;

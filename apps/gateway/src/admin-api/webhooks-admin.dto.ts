@@ -5,7 +5,9 @@ import {
   AttemptTriggers,
   DEFAULT_SECRET_OVERLAP_SECONDS,
   EndpointKinds,
+  MAX_ENDPOINT_DESCRIPTION_LENGTH,
   MAX_ENDPOINT_URL_LENGTH,
+  MAX_MESSAGE_CURSOR_LENGTH,
   MAX_SECRET_OVERLAP_SECONDS,
   MessageStatuses,
   WebhookEventTypeList,
@@ -25,9 +27,6 @@ import {
 
 /** Optional, but never `null`: an absent field skips the rules below it, a `null` one breaks them. */
 const Optional = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
-
-const MAX_DESCRIPTION_LENGTH = 200;
-const MAX_CURSOR_LENGTH = 200;
 
 /** `POST /admin/tenants/{tenant}/vendors/{vendor}/webhooks`. */
 export class CreateWebhookEndpointBody {
@@ -63,10 +62,10 @@ export class CreateWebhookEndpointBody {
   @IsBoolean()
   enabled?: boolean;
 
-  @ApiPropertyOptional({ maxLength: MAX_DESCRIPTION_LENGTH })
+  @ApiPropertyOptional({ maxLength: MAX_ENDPOINT_DESCRIPTION_LENGTH })
   @Optional()
   @IsString()
-  @MaxLength(MAX_DESCRIPTION_LENGTH)
+  @MaxLength(MAX_ENDPOINT_DESCRIPTION_LENGTH)
   description?: string;
 }
 
@@ -90,10 +89,10 @@ export class UpdateWebhookEndpointBody {
   @IsBoolean()
   enabled?: boolean;
 
-  @ApiPropertyOptional({ maxLength: MAX_DESCRIPTION_LENGTH })
+  @ApiPropertyOptional({ maxLength: MAX_ENDPOINT_DESCRIPTION_LENGTH })
   @Optional()
   @IsString()
-  @MaxLength(MAX_DESCRIPTION_LENGTH)
+  @MaxLength(MAX_ENDPOINT_DESCRIPTION_LENGTH)
   description?: string;
 }
 
@@ -156,7 +155,7 @@ export class ListMessagesQuery {
 
   @Optional()
   @IsString()
-  @MaxLength(MAX_CURSOR_LENGTH)
+  @MaxLength(MAX_MESSAGE_CURSOR_LENGTH)
   cursor?: string;
 }
 

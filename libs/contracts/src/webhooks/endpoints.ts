@@ -29,6 +29,8 @@ export const EndpointKinds = ['webhook', 'backchannel_logout'] as const;
 export type EndpointKind = (typeof EndpointKinds)[number];
 
 export const MAX_ENDPOINT_URL_LENGTH = 2048;
+export const MAX_ENDPOINT_DESCRIPTION_LENGTH = 200;
+export const MAX_MESSAGE_CURSOR_LENGTH = 200;
 /** Standard Webhooks: `whsec_` + base64 of at least 24 random bytes (we use 32). */
 export const WEBHOOK_SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/;
 /** The longest overlap during which a rotated-out secret still signs (both signatures are sent). */
@@ -97,7 +99,7 @@ export class CreateEndpointRequest extends TenantScoped {
 
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxLength(MAX_ENDPOINT_DESCRIPTION_LENGTH)
   description?: string;
 }
 
@@ -158,7 +160,7 @@ export class UpdateEndpointRequest extends EndpointRef {
 
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxLength(MAX_ENDPOINT_DESCRIPTION_LENGTH)
   description?: string;
 }
 
@@ -204,7 +206,7 @@ export class ListMessagesRequest extends EndpointRef {
   /** The `nextCursor` of the previous page (opaque). */
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxLength(MAX_MESSAGE_CURSOR_LENGTH)
   cursor?: string;
 }
 

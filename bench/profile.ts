@@ -3,7 +3,8 @@
 // each. Prints, per app and per load, the self time by area and the top functions by self and inclusive time,
 // counting only the samples inside each timed window. Profiles stay in bench/results/profiles/ (not committed).
 //
-// Environment: BENCH_CONCURRENCY (64), BENCH_MEASURE_MS (10000), BENCH_PROFILE_TOP (15).
+// Environment: BENCH_CONCURRENCY (64), BENCH_MEASURE_MS (10000), BENCH_PROFILE_TOP (15),
+// BENCH_PROFILE_TARGET (`distributed`, or `embedded`: the one process of the embedded mode).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { summarizeProfile, type ProfileSummary } from './lib/cpuprofile.js';
@@ -12,12 +13,13 @@ import { closedLoop, pool, type Iteration } from './lib/load.js';
 import { installExitHandlers, stopAll, warnIfStaleBuild } from './lib/proc.js';
 import { appendResult, buildInfo, markdownTable, RESULTS_DIR, timestamp, writeResultFile } from './lib/results.js';
 import { machine, round, Window } from './lib/sample.js';
-import { startDistributed, type AppName, type Stack } from './lib/stacks.js';
+import { startDistributed, startEmbedded, type AppName, type Stack } from './lib/stacks.js';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 10_000);
 const TOP = Number(process.env.BENCH_PROFILE_TOP ?? 15);
-const PROFILED: AppName[] = ['gateway', 'token'];
+const TARGET = process.env.BENCH_PROFILE_TARGET === 'embedded' ? 'embedded' : 'distributed';
+const PROFILED: Array<AppName | 'embedded'> = TARGET === 'embedded' ? ['embedded'] : ['gateway', 'token'];
 const runId = timestamp();
 const started = Date.now();
 const log = (msg: string) =>
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
   warnIfStaleBuild();
   const dir = join(RESULTS_DIR, 'profiles', runId.replace(/[:.]/g, '-'));
   mkdirSync(dir, { recursive: true });
-  const flags = (app: AppName) => [
+  const flags = (app: AppName | 'embedded') => [
     '--cpu-prof',
     `--cpu-prof-dir=${dir}`,
     `--cpu-prof-name=${app}.cpuprofile`,
@@ -46,9 +48,12 @@ async function main(): Promise<void> {
   ];
   const current: { stack?: Stack } = {};
   installExitHandlers(async () => current.stack?.stop());
-  const stack = await startDistributed({ nodeArgs: Object.fromEntries(PROFILED.map((app) => [app, flags(app)])) });
+  const stack =
+    TARGET === 'embedded'
+      ? await startEmbedded({ nodeArgs: flags('embedded') })
+      : await startDistributed({ nodeArgs: Object.fromEntries(PROFILED.map((app) => [app, flags(app)])) });
   current.stack = stack;
-  log(`distributed stack ready, profiling ${PROFILED.join(' and ')} into ${dir}`);
+  log(`${TARGET} stack ready, profiling ${PROFILED.join(' and ')} into ${dir}`);
   const p = pool(stack.baseUrl, CONCURRENCY);
   const loads: Record<string, Load> = {};
   try {
@@ -110,7 +115,7 @@ async function main(): Promise<void> {
     `### bench:profile, ${runId.slice(0, 10)} (run ${runId})`,
     '',
     `Build ${build.commit}${build.dirty ? ' with uncommitted changes' : ''}, dist/ built ${build.builtAt}. ` +
-      `Handover distributed, ${CONCURRENCY} in flight, ${MEASURE_MS / 1000} s per load, --cpu-prof (500 µs) on ` +
+      `Handover ${TARGET}, ${CONCURRENCY} in flight, ${MEASURE_MS / 1000} s per load, --cpu-prof (500 µs) on ` +
       `${PROFILED.join(' and ')}; percentages are of the busy samples inside the window. Rates are under the ` +
       'profiler (lower than bench:handover).',
     '',
@@ -139,7 +144,7 @@ async function main(): Promise<void> {
     }
   }
   const text = sections.join('\n');
-  writeResultFile('profile.latest.md', text);
+  writeResultFile(TARGET === 'embedded' ? 'profile.embedded.latest.md' : 'profile.latest.md', text);
   appendResult('profile', {
     bench: 'profile',
     runId,

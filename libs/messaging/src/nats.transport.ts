@@ -1,6 +1,8 @@
 import { ServerNats, type MessageHandler } from '@nestjs/microservices';
+import { defaultIfEmpty, isObservable, lastValueFrom } from 'rxjs';
 import {
   connect,
+  createInbox,
   headers as natsHeaders,
   type Msg,
   type NatsConnection,
@@ -8,6 +10,7 @@ import {
 } from '@nats-io/transport-node';
 import {
   HandoverError,
+  isRpcErrorBody,
   type EventOf,
   type EventSubject,
   type ReplyOf,
@@ -55,10 +58,13 @@ export function prefixed(prefix: string, subject: string): string {
 /**
  * Nest's NATS server, bound to the app's shared connection. Request handlers subscribe in the app's queue
  * group so replicas share the load; `broadcast` event handlers subscribe without a group so every replica
- * hears them. The caller's request id is restored from the `x-request-id` header for logs.
+ * hears them. Requests come in batches (see `NatsRpcClient`): each item runs on its own with the caller's
+ * request id, and answers that are ready in the same event-loop turn go back together in one message. A request
+ * in Nest's own single-packet format is still served by Nest's code path.
  */
 export class HandoverNatsServer extends ServerNats {
   private readonly activeSubscriptions: Subscription[] = [];
+  private readonly replies = new Coalescer((to, items) => this.connection.publish(to, `[${items.join(',')}]`));
 
   constructor(
     private readonly connection: NatsConnection,
@@ -75,9 +81,17 @@ export class HandoverNatsServer extends ServerNats {
   override bindEvents(client: NatsConnection): void {
     for (const [pattern, handler] of this.messageHandlers) {
       const broadcast = handler.isEventHandler && (handler.extras as HandlerExtras | undefined)?.broadcast === true;
+      const nestHandler = this.getMessageHandler(pattern).bind(this);
       const subscription = client.subscribe(prefixed(this.settings.subjectPrefix, pattern), {
         queue: broadcast ? undefined : this.queueGroup,
-        callback: this.getMessageHandler(pattern).bind(this),
+        callback: handler.isEventHandler
+          ? nestHandler
+          : (err, message) => {
+              if (err) return;
+              const batch = readBatch(message);
+              if (batch) this.serveBatch(handler, batch, message.reply);
+              else void nestHandler(err, message);
+            },
       });
       this.activeSubscriptions.push(subscription);
     }
@@ -97,15 +111,129 @@ export class HandoverNatsServer extends ServerNats {
   override async close(): Promise<void> {
     for (const subscription of this.activeSubscriptions.splice(0)) subscription.unsubscribe();
   }
+
+  private serveBatch(handler: MessageHandler, batch: RequestItem[], replyTo: string | undefined): void {
+    for (const item of batch) {
+      const requestId = sanitizeRequestId(item.rid);
+      void requestContext
+        .run({ requestId }, () => invokeHandler(handler, item.data))
+        .then(
+          (response) => ({ id: item.id, response }),
+          // Nest's exception zone hands back the filter's RpcErrorBody; anything else crosses as an unknown shape
+          // that the caller turns into `temporarily_unavailable` (errorFromWire).
+          (err: unknown) => ({ id: item.id, err: isRpcErrorBody(err) ? err : { unexpected: true } }),
+        )
+        .then((reply) => {
+          if (replyTo) this.replies.add(replyTo, JSON.stringify(reply));
+        });
+    }
+  }
 }
 
-let nextRequestNumber = 0;
+/** One request inside a batch: the caller's id for it, its payload, and its request id (for logs). */
+interface RequestItem {
+  id: string;
+  data: unknown;
+  rid?: string;
+}
+
+function readBatch(message: Msg): RequestItem[] | null {
+  let packet: unknown;
+  try {
+    packet = message.json();
+  } catch {
+    return null;
+  }
+  const batch = (packet as { batch?: unknown } | null)?.batch;
+  if (!Array.isArray(batch)) return null;
+  return batch.filter(
+    (item): item is RequestItem => typeof item === 'object' && item !== null && typeof item.id === 'string',
+  );
+}
+
+async function invokeHandler(handler: MessageHandler, data: unknown): Promise<unknown> {
+  const result: unknown = await handler(data, undefined);
+  return isObservable(result) ? await lastValueFrom(result.pipe(defaultIfEmpty(undefined))) : result;
+}
+
+/** A batch is sent early when it reaches either limit (NATS's max_payload is 1 MB by default). */
+const MAX_BATCH_ITEMS = 32;
+const MAX_BATCH_BYTES = 256 * 1024;
 
 /**
- * Sends requests with the NATS client's own `request()` in Nest's wire format: cheaper per call than
- * `ClientProxy.send` plus an rxjs timeout (see BENCH.md), with the same explicit deadline.
+ * Collects the JSON items sent to one subject during an event-loop turn and sends them as one message when the
+ * turn ends (`setImmediate`: after every I/O callback of the poll phase), or as soon as a batch is full. Under
+ * load, the requests of many HTTP requests (and the answers of many handlers) share one NATS message and one socket
+ * write; alone, an item waits for nothing but the end of the current turn.
+ */
+class Coalescer {
+  private readonly queued = new Map<string, { items: string[]; bytes: number }>();
+  private scheduled = false;
+
+  constructor(private readonly send: (subject: string, items: string[]) => void) {}
+
+  add(subject: string, json: string): void {
+    let batch = this.queued.get(subject);
+    if (batch && (batch.items.length >= MAX_BATCH_ITEMS || batch.bytes + json.length > MAX_BATCH_BYTES)) {
+      this.queued.delete(subject);
+      this.sendSafely(subject, batch.items);
+      batch = undefined;
+    }
+    if (batch) {
+      batch.items.push(json);
+      batch.bytes += json.length;
+    } else {
+      this.queued.set(subject, { items: [json], bytes: json.length });
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    for (const [subject, batch] of this.queued) {
+      this.queued.delete(subject);
+      this.sendSafely(subject, batch.items);
+    }
+  }
+
+  private sendSafely(subject: string, items: string[]): void {
+    try {
+      this.send(subject, items);
+    } catch {
+      // A closed connection: the callers' deadlines answer them (`temporarily_unavailable`).
+    }
+  }
+}
+
+interface PendingRequest {
+  subject: string;
+  resolve: (reply: unknown) => void;
+  reject: (err: HandoverError) => void;
+}
+
+/**
+ * Sends requests in batches: requests to one subject made during one event-loop turn travel as one message
+ * `{ pattern, batch: [{ id, data, rid }] }` with one reply subject under this client's inbox, and one deadline
+ * timer for the batch. Answers arrive as arrays of Nest-shaped replies `{ id, response | err }`, possibly in
+ * several messages (the server sends each answer when it is ready). One wildcard subscription serves every reply,
+ * so a request costs no subscription and no per-request timer. No responders (the server's 503 status on the
+ * reply subject) fails the batch at once; a deadline fails what is still pending with `temporarily_unavailable`.
  */
 export class NatsRpcClient extends RpcClient {
+  private readonly inbox = `${createInbox()}.`;
+  private subscription: Subscription | undefined;
+  private readonly pending = new Map<string, PendingRequest>();
+  /** Reply token → the ids of its batch and its deadline timer. */
+  private readonly batches = new Map<string, { ids: string[]; timer: NodeJS.Timeout }>();
+  private nextId = 0;
+  private readonly outgoing = new Coalescer((subject, items) => this.sendBatch(subject as RequestSubject, items));
+  /** Ids of the requests queued in `outgoing`, per subject, in order (a batch's ids travel with its items). */
+  private readonly queuedIds = new Map<string, string[]>();
+  private readonly duration = busRequestDuration();
+
   constructor(
     private readonly connection: NatsConnection,
     private readonly settings: Pick<NatsSettings, 'subjectPrefix' | 'requestTimeoutMs'>,
@@ -113,43 +241,17 @@ export class NatsRpcClient extends RpcClient {
     super();
   }
 
-  private readonly duration = busRequestDuration();
-
   async request<S extends RequestSubject>(subject: S, payload: RequestOf<S>): Promise<ReplyOf<S>> {
     const started = performance.now();
     let outcome = 'ok';
     try {
-      return await this.send(subject, payload);
+      return (await this.send(subject, payload)) as ReplyOf<S>;
     } catch (err) {
       outcome = err instanceof HandoverError ? err.code : 'error';
       throw err;
     } finally {
       this.duration.observe({ subject, outcome }, (performance.now() - started) / 1000);
     }
-  }
-
-  private async send<S extends RequestSubject>(subject: S, payload: RequestOf<S>): Promise<ReplyOf<S>> {
-    const id = String(++nextRequestNumber);
-    const h = natsHeaders();
-    h.set(REQUEST_ID_HEADER, requestContext.requestId());
-    let reply: Msg;
-    try {
-      reply = await this.connection.request(
-        prefixed(this.settings.subjectPrefix, subject),
-        JSON.stringify({ pattern: subject, data: payload, id }),
-        { timeout: this.settings.requestTimeoutMs, headers: h },
-      );
-    } catch (err) {
-      throw HandoverError.unavailable(`no timely answer to ${subject}`, err);
-    }
-    let packet: WireReply;
-    try {
-      packet = reply.json<WireReply>();
-    } catch (err) {
-      throw HandoverError.unavailable(`unreadable answer to ${subject}`, err);
-    }
-    if (packet.err !== undefined && packet.err !== null) throw errorFromWire(packet.err, subject);
-    return packet.response as ReplyOf<S>;
   }
 
   async publish<E extends EventSubject>(subject: E, payload: EventOf<E>): Promise<void> {
@@ -159,12 +261,98 @@ export class NatsRpcClient extends RpcClient {
       this.connection.publish(
         prefixed(this.settings.subjectPrefix, subject),
         JSON.stringify({ pattern: subject, data: payload }),
-        {
-          headers: h,
-        },
+        { headers: h },
       );
     } catch (err) {
       throw HandoverError.unavailable(`cannot publish ${subject}`, err);
+    }
+  }
+
+  private send(subject: RequestSubject, payload: unknown): Promise<unknown> {
+    if (this.connection.isClosed()) {
+      return Promise.reject(HandoverError.unavailable(`no timely answer to ${subject}: the bus connection is closed`));
+    }
+    this.subscription ??= this.connection.subscribe(`${this.inbox}*`, {
+      callback: (err, message) => {
+        if (!err) this.receive(message);
+      },
+    });
+    const id = String(++this.nextId);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { subject, resolve, reject });
+      const ids = this.queuedIds.get(subject);
+      if (ids) ids.push(id);
+      else this.queuedIds.set(subject, [id]);
+      this.outgoing.add(subject, JSON.stringify({ id, data: payload, rid: requestContext.requestId() }));
+    });
+  }
+
+  private sendBatch(subject: RequestSubject, items: string[]): void {
+    const queued = this.queuedIds.get(subject) ?? [];
+    const ids = queued.splice(0, items.length);
+    if (queued.length === 0) this.queuedIds.delete(subject);
+    const token = String(++this.nextId);
+    const timer = setTimeout(() => this.expire(token), this.settings.requestTimeoutMs);
+    this.batches.set(token, { ids, timer });
+    try {
+      this.connection.publish(
+        prefixed(this.settings.subjectPrefix, subject),
+        `{"pattern":${JSON.stringify(subject)},"batch":[${items.join(',')}]}`,
+        { reply: this.inbox + token },
+      );
+    } catch (err) {
+      this.failBatch(token, (s) => HandoverError.unavailable(`cannot send ${s}`, err));
+    }
+  }
+
+  private receive(message: Msg): void {
+    const token = message.subject.slice(this.inbox.length);
+    if (message.data.length === 0 && message.headers?.code === 503) {
+      this.failBatch(token, (s) => HandoverError.unavailable(`no service answers ${s}`));
+      return;
+    }
+    let replies: WireReply[];
+    try {
+      replies = message.json<WireReply[]>();
+    } catch {
+      // An unreadable answer names no request: its callers get the deadline's answer.
+      return;
+    }
+    if (!Array.isArray(replies)) return;
+    for (const reply of replies) {
+      const id = typeof reply?.id === 'string' ? reply.id : undefined;
+      const request = id === undefined ? undefined : this.pending.get(id);
+      if (!request) continue; // late (after its deadline) or not ours
+      this.pending.delete(id!);
+      if (reply.err !== undefined && reply.err !== null) request.reject(errorFromWire(reply.err, request.subject));
+      else request.resolve(reply.response);
+    }
+    this.settleBatch(token);
+  }
+
+  /** Forgets a batch once none of its requests is pending (its deadline timer with it). */
+  private settleBatch(token: string): void {
+    const batch = this.batches.get(token);
+    if (batch && batch.ids.every((id) => !this.pending.has(id))) {
+      clearTimeout(batch.timer);
+      this.batches.delete(token);
+    }
+  }
+
+  private expire(token: string): void {
+    this.failBatch(token, (s) => HandoverError.unavailable(`no timely answer to ${s}`));
+  }
+
+  private failBatch(token: string, error: (subject: string) => HandoverError): void {
+    const batch = this.batches.get(token);
+    if (!batch) return;
+    clearTimeout(batch.timer);
+    this.batches.delete(token);
+    for (const id of batch.ids) {
+      const request = this.pending.get(id);
+      if (!request) continue;
+      this.pending.delete(id);
+      request.reject(error(request.subject));
     }
   }
 }

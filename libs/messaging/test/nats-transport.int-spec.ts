@@ -192,7 +192,13 @@ describe(HandoverNatsServer.name, () => {
     it('should share requests between the replicas of a queue group, each request answered once', async () => {
       const slugs = Array.from({ length: 40 }, (_, i) => `share-${i}`);
 
-      const replies = await Promise.all(slugs.map((slug) => sut.request('user-data.tenant.get', { slug })));
+      // One request per event-loop turn, so each travels in a message of its own (see the batching test below).
+      const replies = await Promise.all(
+        slugs.map(async (slug, i) => {
+          await new Promise((resolve) => setTimeout(resolve, i));
+          return sut.request('user-data.tenant.get', { slug });
+        }),
+      );
 
       expect(replies.map((r) => r.slug)).toEqual(slugs);
       const handled = replicas.map((r) => r.requests.filter((s) => s.startsWith('share-')));
@@ -203,6 +209,33 @@ describe(HandoverNatsServer.name, () => {
       for (const reply of replies) {
         expect(replicas.find((r) => r.name === reply.id)?.requests).toContain(reply.slug);
       }
+    });
+
+    it('should carry the requests of one event-loop turn in few messages and answer each on its own', async () => {
+      const observer = await connectNats(settings('int-observer'));
+      const messages: number[] = [];
+      const subject = `${run.subjectPrefix}.user-data.tenant.get`;
+      const sub = observer.subscribe(subject, {
+        callback: (err, msg) => {
+          if (!err) messages.push((msg.json<{ batch: unknown[] }>().batch ?? []).length);
+        },
+      });
+      await observer.flush();
+      const slugs = Array.from({ length: 70 }, (_, i) => (i % 10 === 3 ? 'missing' : `burst-${i}`));
+
+      const outcomes = await Promise.allSettled(slugs.map((slug) => sut.request('user-data.tenant.get', { slug })));
+
+      sub.unsubscribe();
+      await observer.close();
+      // Batches of at most 32: 70 requests made in one turn travel in three messages, not seventy.
+      expect(messages).toEqual([32, 32, 6]);
+      outcomes.forEach((outcome, i) => {
+        if (slugs[i] === 'missing') {
+          expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'not_found' } });
+        } else {
+          expect(outcome).toMatchObject({ status: 'fulfilled', value: { slug: slugs[i] } });
+        }
+      });
     });
 
     it('should fail with temporarily_unavailable at once when nobody serves the subject', async () => {
@@ -220,6 +253,17 @@ describe(HandoverNatsServer.name, () => {
       expect(error).toMatchObject({ code: 'temporarily_unavailable' });
       expect(ms).toBeGreaterThanOrEqual(250);
       expect(ms).toBeLessThan(2000);
+    });
+    it('should answer the rest of a batch at once when one of its requests never gets an answer', async () => {
+      const started = performance.now();
+      const [silent, answered] = [
+        hasty.request('user-data.tenant.get', { slug: 'silent' }),
+        hasty.request('user-data.tenant.get', { slug: 'beside-silent' }),
+      ];
+
+      await expect(answered).resolves.toMatchObject({ slug: 'beside-silent' });
+      expect(performance.now() - started).toBeLessThan(250);
+      await expect(silent).rejects.toMatchObject({ code: 'temporarily_unavailable' });
     });
   });
 

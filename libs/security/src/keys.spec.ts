@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { constantEquals } from './constant-equals.js';
 import {
@@ -126,6 +126,14 @@ describe(SecretHasher.name, () => {
   });
 
   describe('hash', () => {
+    it('should stay HMAC-SHA256 under the derived sub-key, base64url, so hashes stored earlier still verify', () => {
+      const sut = new SecretHasher(master);
+      const stored = createHmac('sha256', deriveKey(master, 'secret-hash')).update('secret').digest('base64url');
+
+      expect(sut.hash('secret')).toBe(stored);
+      expect(sut.verify('secret', stored)).toBe(true);
+    });
+
     it('should be deterministic, so a stored hash can be looked up', () => {
       const sut = new SecretHasher(master);
 

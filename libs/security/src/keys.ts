@@ -1,4 +1,14 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, scrypt } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  randomBytes,
+  scrypt,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
 import { constantEquals } from './constant-equals.js';
 
 /** `n` random bytes as base64url: codes, ids, secrets (32 bytes = 256 bits of entropy). */
@@ -23,18 +33,29 @@ export function deriveKey(master: Buffer, purpose: string): Buffer {
  * endpoint and adds nothing when the secret is random; the key (a pepper) makes a stolen table useless alone.
  */
 export class SecretHasher {
-  private readonly key: Buffer;
+  /** A KeyObject made once, not a Buffer imported on every HMAC. */
+  private readonly key: KeyObject;
 
   constructor(master: Buffer) {
-    this.key = deriveKey(master, 'secret-hash');
+    this.key = createSecretKey(deriveKey(master, 'secret-hash'));
   }
 
   hash(secret: string): string {
-    return createHmac('sha256', this.key).update(secret).digest('base64url');
+    return this.mac(secret).toString('base64url');
   }
 
+  /**
+   * Constant time: the two 32-byte MACs are compared directly (a length differs only for a malformed stored
+   * hash, which says nothing about the secret), with no second hashing of both sides as `constantEquals` does.
+   */
   verify(secret: string, storedHash: string): boolean {
-    return constantEquals(this.hash(secret), storedHash);
+    const expected = Buffer.from(storedHash, 'base64url');
+    const actual = this.mac(secret);
+    return expected.length === actual.length && timingSafeEqual(actual, expected);
+  }
+
+  private mac(secret: string): Buffer {
+    return createHmac('sha256', this.key).update(secret).digest();
   }
 }
 

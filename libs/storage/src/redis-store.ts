@@ -1,6 +1,6 @@
 import { createClient, type RedisClientType } from 'redis';
-import { HandoverError } from '#contracts';
-import { ShortLivedStore } from './short-lived-store.js';
+import { CallDeadlines } from './call-deadlines.js';
+import { ShortLivedStore, type StoreEntry } from './short-lived-store.js';
 
 export interface RedisSettings {
   url: string;
@@ -8,12 +8,17 @@ export interface RedisSettings {
   keyPrefix: string;
 }
 
+/** How long a call may wait for Redis before it fails as unavailable (→ 503). */
+const DEADLINE_MS = 1000;
+
 /**
- * The distributed mode's store. The offline queue is off and every command has a deadline, so when Redis is
- * down a call fails within about a second (→ 503) instead of waiting in a queue; the client keeps
- * reconnecting in the background and recovers without a restart.
+ * The distributed mode's store. The offline queue is off and every call has a deadline, so when Redis is
+ * down or stops answering a call fails within about a second (→ 503) instead of waiting in a queue; the client
+ * keeps reconnecting in the background and recovers without a restart.
  */
 export class RedisShortLivedStore extends ShortLivedStore {
+  private readonly deadlines = new CallDeadlines(DEADLINE_MS);
+
   private constructor(
     private readonly client: RedisClientType,
     private readonly prefix: string,
@@ -33,7 +38,9 @@ export class RedisShortLivedStore extends ShortLivedStore {
         // which fails for a socket error from another realm (jest's sandbox) and then retries forever.
         reconnectStrategy: (retries: number) => (connectedOnce ? Math.min(50 * 2 ** retries, 1000) : false),
       },
-      commandOptions: { timeout: 1000 },
+      // No per-command timeout (node-redis's default is 5 s): it costs an AbortSignal.timeout and a listener per
+      // command, and its timer fires later anyway and builds a DOMException. `CallDeadlines` keeps the deadline.
+      commandOptions: { timeout: 0 },
     } as Parameters<typeof createClient>[0]) as RedisClientType;
     client.on('error', () => {
       // Reported through readiness and per-command errors; an unhandled 'error' event would crash the process.
@@ -47,6 +54,18 @@ export class RedisShortLivedStore extends ShortLivedStore {
     await this.call(() => this.client.set(this.prefix + key, value, { expiration: { type: 'EX', value: ttlSeconds } }));
   }
 
+  async putAll(entries: readonly StoreEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.call(() => {
+      // MULTI: applied together, in order; a command refused while queued (e.g. out of memory) aborts them all.
+      const transaction = this.client.multi();
+      for (const { key, value, ttlSeconds } of entries) {
+        transaction.set(this.prefix + key, value, { expiration: { type: 'EX', value: ttlSeconds } });
+      }
+      return transaction.exec();
+    });
+  }
+
   async putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     const result = await this.call(() =>
       this.client.set(this.prefix + key, value, { condition: 'NX', expiration: { type: 'EX', value: ttlSeconds } }),
@@ -54,11 +73,12 @@ export class RedisShortLivedStore extends ShortLivedStore {
     return result === 'OK';
   }
 
-  async get(key: string): Promise<string | null> {
+  // get and take are on every exchange: plain functions, not one more async wrapper around `call`'s promise.
+  get(key: string): Promise<string | null> {
     return this.call(() => this.client.get(this.prefix + key));
   }
 
-  async take(key: string): Promise<string | null> {
+  take(key: string): Promise<string | null> {
     return this.call(() => this.client.getDel(this.prefix + key));
   }
 
@@ -118,14 +138,28 @@ export class RedisShortLivedStore extends ShortLivedStore {
   }
 
   async close(): Promise<void> {
+    this.deadlines.close();
     if (this.client.isOpen) this.client.destroy();
   }
 
-  private async call<T>(command: () => Promise<T>): Promise<T> {
-    try {
-      return await command();
-    } catch (err) {
-      throw HandoverError.unavailable('the short-lived store (Redis) is unavailable', err);
-    }
+  /** Runs one command (or one MULTI) under the deadline; any failure is the store being unavailable. */
+  private call<T>(command: () => Promise<T>): Promise<T> {
+    const deadlines = this.deadlines;
+    return new Promise<T>((resolve, reject) => {
+      const call = deadlines.start(reject);
+      let reply: Promise<T>;
+      try {
+        reply = command();
+      } catch (err) {
+        deadlines.fail(call, err);
+        return;
+      }
+      reply.then(
+        (value) => {
+          if (deadlines.finish(call)) resolve(value);
+        },
+        (err: unknown) => deadlines.fail(call, err),
+      );
+    });
   }
 }

@@ -67,6 +67,35 @@ describe(MemoryShortLivedStore.name, () => {
     });
   });
 
+  describe('putAll', () => {
+    it('should store every entry with its own TTL, replacing earlier values', async () => {
+      await sut.put('code', 'old', 60);
+
+      await sut.putAll([
+        { key: 'grant', value: 'g', ttlSeconds: 60 },
+        { key: 'code', value: 'c', ttlSeconds: 30 },
+      ]);
+
+      await expect(sut.get('grant')).resolves.toBe('g');
+      await expect(sut.get('code')).resolves.toBe('c');
+      now += 30_000;
+      await expect(sut.get('code')).resolves.toBeNull();
+      await expect(sut.get('grant')).resolves.toBe('g');
+    });
+
+    it('should apply every entry at once, before any call made after it', async () => {
+      const written = sut.putAll([
+        { key: 'grant', value: 'g', ttlSeconds: 60 },
+        { key: 'code', value: 'c', ttlSeconds: 30 },
+      ]);
+      const seen = await Promise.all([sut.get('code'), sut.get('grant')]);
+      await written;
+
+      expect(seen).toEqual(['c', 'g']);
+      await expect(sut.putAll([])).resolves.toBeUndefined();
+    });
+  });
+
   describe('putIfAbsent', () => {
     it('should store a value only when the key is absent', async () => {
       await expect(sut.putIfAbsent('jti', 'first', 60)).resolves.toBe(true);

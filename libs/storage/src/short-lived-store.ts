@@ -1,3 +1,10 @@
+/** One value for `putAll`. */
+export interface StoreEntry {
+  key: string;
+  value: string;
+  ttlSeconds: number;
+}
+
 /**
  * Short-lived values (codes, tickets, replay markers): Redis in distributed mode, memory in embedded mode,
  * one interface. `take` is the atomic single-use primitive: of any number of concurrent callers for one key,
@@ -6,6 +13,13 @@
 export abstract class ShortLivedStore {
   /** Stores `value` for `ttlSeconds`, replacing any previous value. */
   abstract put(key: string, value: string, ttlSeconds: number): Promise<void>;
+
+  /**
+   * Stores every entry, in order, as one transaction in one round trip: no reader ever sees an entry without
+   * the ones before it (a code never exists without its grant marker), and an entry refused up front (e.g. the
+   * store out of memory) stores none of them.
+   */
+  abstract putAll(entries: readonly StoreEntry[]): Promise<void>;
 
   /** Stores `value` only if `key` is absent; true when this call stored it (replay markers). */
   abstract putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
@@ -62,6 +76,12 @@ export class MemoryShortLivedStore extends ShortLivedStore {
 
   async put(key: string, value: string, ttlSeconds: number): Promise<void> {
     this.entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 });
+  }
+
+  async putAll(entries: readonly StoreEntry[]): Promise<void> {
+    const now = this.now();
+    for (const { key, value, ttlSeconds } of entries)
+      this.entries.set(key, { value, expiresAt: now + ttlSeconds * 1000 });
   }
 
   async putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {

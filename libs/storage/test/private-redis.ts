@@ -14,7 +14,9 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** Starts the server, unless it is running already. */
   async start(): Promise<void> {
+    if (this.process && this.process.exitCode === null && this.process.signalCode === null) return;
     const child = spawn(
       'redis-server',
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', ''],
@@ -30,6 +32,15 @@ export class PrivateRedis {
       }
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
+  }
+
+  /** SIGSTOP by PID: the server keeps its connections but answers nothing (a hung server), until `resume`. */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process?.kill('SIGCONT');
   }
 
   /** SIGKILL by PID: the server dies at once, as in a crash. */

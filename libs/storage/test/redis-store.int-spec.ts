@@ -92,6 +92,44 @@ describe(RedisShortLivedStore.name, () => {
     });
   });
 
+  describe('putAll', () => {
+    it('should store every entry with its own TTL in one transaction', async () => {
+      const [grant, code] = [key('grant'), key('code')];
+      await sut.put(code, 'old', 30);
+
+      await sut.putAll([
+        { key: grant, value: 'g', ttlSeconds: 30 },
+        { key: code, value: 'c', ttlSeconds: 1 },
+      ]);
+
+      await expect(sut.get(grant)).resolves.toBe('g');
+      await expect(sut.get(code)).resolves.toBe('c');
+      await sleep(1100);
+      await expect(sut.get(code)).resolves.toBeNull();
+      await expect(sut.get(grant)).resolves.toBe('g');
+      await expect(sut.putAll([])).resolves.toBeUndefined();
+    });
+
+    it('should never let a reader on another connection see the second entry without the first', async () => {
+      const reader = await connect();
+      for (let round = 0; round < 50; round++) {
+        const [grant, code] = [key('grant'), key('code')];
+        const written = sut.putAll([
+          { key: grant, value: 'g', ttlSeconds: 30 },
+          { key: code, value: 'c', ttlSeconds: 30 },
+        ]);
+        // Read the code first, then the grant: a code seen without its grant would be a torn write.
+        const seen: Array<[string | null, string | null]> = [];
+        for (let i = 0; i < 5; i++) {
+          const c = await reader.get(code);
+          seen.push([c, await reader.get(grant)]);
+        }
+        await written;
+        expect(seen.filter(([c, g]) => c !== null && g === null)).toEqual([]);
+      }
+    });
+  });
+
   describe('TTL', () => {
     it('should forget a value once its TTL has passed', async () => {
       const k = key('short');
@@ -236,6 +274,7 @@ describe(RedisShortLivedStore.name, () => {
 
       const calls: Record<string, () => Promise<unknown>> = {
         put: () => store.put(k, 'v', 30),
+        putAll: () => store.putAll([{ key: k, value: 'v', ttlSeconds: 30 }]),
         putIfAbsent: () => store.putIfAbsent(key('fault'), 'v', 30),
         get: () => store.get(k),
         take: () => store.take(k),
@@ -272,6 +311,45 @@ describe(RedisShortLivedStore.name, () => {
       await store.put(k2, 'after', 30);
       await expect(store.get(k2)).resolves.toBe('after');
       await expect(store.take(k2)).resolves.toBe('after');
+    });
+
+    it('should fail calls within about a second while Redis is connected but hangs, then carry on', async () => {
+      await server.start();
+      const deadline = Date.now() + 5000;
+      while (
+        !(await store.ping().then(
+          () => true,
+          () => false,
+        ))
+      ) {
+        if (Date.now() > deadline) throw new Error('the store did not recover within 5 s of Redis coming back');
+        await sleep(50);
+      }
+      const k = key('hung');
+      await store.put(k, 'before', 30);
+
+      server.pause();
+      try {
+        const settled = await Promise.all([
+          timed(() => store.get(k)),
+          timed(() => store.take(k)),
+          timed(() => store.putAll([{ key: k, value: 'v', ttlSeconds: 30 }])),
+        ]);
+        for (const { ms, result } of settled) {
+          expect(result.status).toBe('rejected');
+          expect((result as PromiseRejectedResult).reason).toMatchObject({ code: 'temporarily_unavailable' });
+          // The deadline (1 s) plus at most one sweep: it does not wait for the server.
+          expect(ms).toBeGreaterThanOrEqual(900);
+          expect(ms).toBeLessThan(1500);
+        }
+      } finally {
+        server.resume();
+      }
+
+      // The late replies are dropped; the connection answers the next calls in order.
+      const k2 = key('after-hang');
+      await store.put(k2, 'after', 30);
+      await expect(store.get(k2)).resolves.toBe('after');
     });
 
     it('should fail calls fast while Redis is down, not queue them until it returns', async () => {

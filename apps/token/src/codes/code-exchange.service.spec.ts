@@ -2,10 +2,76 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { s256 } from '#oauth';
-import { MemoryShortLivedStore } from '#storage';
+import { HandoverError } from '#contracts';
+import { MemoryShortLivedStore, type StoreEntry } from '#storage';
 import { buildTokenServices, issuer, pluginUrl, tenantId } from '../../test/token-fixture.js';
 import { sessionHandle } from '../sessions/session-handle.js';
 import { CodeExchangeService } from './code-exchange.service.js';
+
+/**
+ * A memory store with the round trips of a networked one: like node-redis, it sends every command issued before
+ * the event loop's next check phase in one write, and answers them after it. `log` holds, per round trip, the
+ * commands it carried (method and key kind), so a test can see which reads and writes travel together.
+ */
+class RoundTripStore extends MemoryShortLivedStore {
+  readonly log: string[][] = [];
+  private current: { commands: string[]; sent: Promise<void> } | undefined;
+
+  private async roundTrip(method: string, key: string): Promise<void> {
+    if (!this.current) {
+      const round = { commands: [] as string[], sent: new Promise<void>((resolve) => setImmediate(resolve)) };
+      this.current = round;
+      this.log.push(round.commands);
+      void round.sent.then(() => {
+        if (this.current === round) this.current = undefined;
+      });
+    }
+    this.current.commands.push(`${method} ${key.split(':')[0]}`);
+    await this.current.sent;
+  }
+
+  override async get(key: string): Promise<string | null> {
+    await this.roundTrip('get', key);
+    return super.get(key);
+  }
+
+  override async take(key: string): Promise<string | null> {
+    await this.roundTrip('take', key);
+    return super.take(key);
+  }
+
+  override async putAll(entries: readonly StoreEntry[]): Promise<void> {
+    await this.roundTrip('putAll', entries.map((e) => e.key.split(':')[0]).join('+'));
+    return super.putAll(entries);
+  }
+
+  override async put(key: string, value: string, ttlSeconds: number): Promise<void> {
+    await this.roundTrip('put', key);
+    return super.put(key, value, ttlSeconds);
+  }
+
+  override async increment(key: string, ttlSeconds: number): Promise<number> {
+    await this.roundTrip('increment', key);
+    return super.increment(key, ttlSeconds);
+  }
+
+  override async indexAdd(index: string, member: string, expiresAtMs: number, keepSeconds?: number): Promise<void> {
+    await this.roundTrip('indexAdd', index);
+    return super.indexAdd(index, member, expiresAtMs, keepSeconds);
+  }
+
+  /** Fails the reads of keys of one kind (a store gone away) until the returned function is called. */
+  failReadsOf(kind: string): () => void {
+    const get = this.get;
+    this.get = async (key: string) => {
+      if (key.startsWith(`${kind}:`)) throw HandoverError.unavailable('the short-lived store is unavailable');
+      return get.call(this, key);
+    };
+    return () => {
+      this.get = get;
+    };
+  }
+}
 
 describe(CodeExchangeService.name, () => {
   let t: ReturnType<typeof buildTokenServices>;
@@ -40,6 +106,40 @@ describe(CodeExchangeService.name, () => {
     await expect(t.introspect(reply.access_token)).resolves.toEqual(
       expect.objectContaining({ active: true, sid: sessionHandle(sid) }),
     );
+  });
+
+  it('should reach the store twice per exchange: (throttle counter + code), then (consume + session)', async () => {
+    const store = new RoundTripStore();
+    t = buildTokenServices(store);
+    sid = await t.openSession();
+    store.log.length = 0;
+
+    const { code } = await issue();
+    expect(store.log).toEqual([['get session'], ['putAll code-grant+code', 'indexAdd session-vendors']]);
+    store.log.length = 0;
+
+    await t.exchange(code);
+    expect(store.log).toEqual([
+      ['get code', 'get client-failures'],
+      ['take code', 'get session'],
+    ]);
+  });
+
+  it('should answer a failed client authentication with invalid_client, whatever the code read gave', async () => {
+    const store = new RoundTripStore();
+    t = buildTokenServices(store);
+    sid = await t.openSession();
+    const { code } = await issue();
+    const restore = store.failReadsOf('code');
+
+    await expect(
+      t.exchanger.exchange({ tenantId, issuer, clientId: 'vendor-a', clientSecret: 'wrong', code }),
+    ).rejects.toMatchObject({ code: 'invalid_client' });
+    // Once the client is authenticated, the failed read is the answer: unavailable (503).
+    await expect(t.exchange(code)).rejects.toMatchObject({ code: 'temporarily_unavailable' });
+
+    restore();
+    await expect(t.exchange(code)).resolves.toEqual(expect.objectContaining({ token_type: 'Bearer' }));
   });
 
   it('should refuse a reused code and revoke the token it yielded (CX-01)', async () => {

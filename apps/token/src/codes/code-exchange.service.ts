@@ -4,6 +4,7 @@ import {
   accessTokenAudience,
   HandoverError,
   type ExchangeCodeRequest,
+  type SessionRecord,
   type TokenReply,
 } from '#contracts';
 import { checkPkce } from '#oauth';
@@ -12,21 +13,22 @@ import { Clock } from '../clock.js';
 import { RevocationService } from '../revocation/revocation.service.js';
 import { SessionStore } from '../sessions/session.store.js';
 import { ClientAuthenticator } from '../vendors/client-authenticator.js';
-import { CodeStore, type CodeRecord } from './code.store.js';
+import { CodeStore, type CodeKey, type CodeRecord } from './code.store.js';
 
 const INVALID_CODE = 'the code is invalid, expired or already used';
 
 /**
  * `grant_type=authorization_code`, as an ordered list of checks (oidc-provider's shape):
- * 1. authenticate the client (a failure never burns the code);
+ * 1. authenticate the client (a failure never burns the code; the code is read meanwhile, never consumed);
  * 2. find the code; a used one revokes the token it yielded (RFC 6749 §4.1.2);
  * 3. the code belongs to this client (checked before consuming, so another vendor cannot burn it);
  * 4. redirect_uri and PKCE match what the code is bound to;
  * 5. consume it atomically: of concurrent exchanges exactly one wins, and the losers revoke its token;
- * 6. the session is still live; the token never outlives it;
+ * 6. the session is still live (read alongside step 5); the token never outlives it;
  * 7. sign the access token.
  * Every code failure is the same public `invalid_grant`, and counts against the client's failure throttle
  * (`ClientAuthenticator`), except the reuse of a code we issued: that is a retry or a race, not a guess.
+ * Two round trips to the store in all: (throttle counter + code), then (consume + session).
  */
 @Injectable()
 export class CodeExchangeService {
@@ -40,17 +42,22 @@ export class CodeExchangeService {
   ) {}
 
   async exchange(request: ExchangeCodeRequest): Promise<TokenReply> {
+    // The code is read alongside the client's throttle counter (one round trip to the store), but nothing is
+    // done with it until the client has authenticated: reading never burns a code.
+    const code = this.codes.keyOf(request.code);
+    const peeked = this.codes.peek(code);
+    peeked.catch(() => undefined); // awaited below, or dropped when authentication fails first
     const vendor = await this.clients.authenticate(request.tenantId, request.clientId, request.clientSecret);
     const refuse = async (description = INVALID_CODE): Promise<never> => {
       await this.clients.recordFailure(request.tenantId, vendor.clientId);
       throw new HandoverError('invalid_grant', description);
     };
 
-    const bound = await this.codes.peek(request.code);
+    const bound = await peeked;
     if (!bound) {
       // A code we issued (used, or expired) is no guess: refused, but not counted against the client, or one
       // vendor's retry race (N concurrent exchanges, SPEC §9) would throttle all its users for a minute.
-      if (await this.revokeIfReused(request.code)) throw new HandoverError('invalid_grant', INVALID_CODE);
+      if (await this.revokeIfReused(code)) throw new HandoverError('invalid_grant', INVALID_CODE);
       return refuse();
     }
     if (bound.tenantId !== request.tenantId || bound.clientId !== vendor.clientId) return refuse();
@@ -64,22 +71,26 @@ export class CodeExchangeService {
       throw err;
     }
 
-    const consumed = await this.codes.consume(request.code);
+    // The session is read alongside the consume (one round trip): the peeked record already names it, and a
+    // record never changes. Its answer only counts for the one exchange that wins the consume.
+    const [consumed, session] = await Promise.all([
+      this.codes.consume(code),
+      this.sessions.find(bound.tenantId, bound.sessionId),
+    ]);
     if (!consumed) {
       // Lost the race for a code we issued: not a guess either (see above).
-      await this.revokeIfReused(request.code);
+      await this.revokeIfReused(code);
       throw new HandoverError('invalid_grant', INVALID_CODE);
     }
-    return this.issueToken(request, consumed, refuse);
+    if (!session) return refuse('the session this code belongs to has ended');
+    return this.issueToken(request, consumed, session);
   }
 
   private async issueToken(
     request: ExchangeCodeRequest,
     code: CodeRecord,
-    refuse: (description?: string) => Promise<never>,
+    session: SessionRecord,
   ): Promise<TokenReply> {
-    const session = await this.sessions.find(code.tenantId, code.sessionId);
-    if (!session) return refuse('the session this code belongs to has ended');
     const now = Math.floor(this.clock.now() / 1000);
     const exp = Math.min(now + ACCESS_TOKEN_TTL_SECONDS, Math.floor(Date.parse(session.expiresAt) / 1000));
     const accessToken = await this.tokens.sign(code.tenantId, {
@@ -100,7 +111,7 @@ export class CodeExchangeService {
    * A code seen again after it was consumed: the token it yielded dies (SPEC §9, RFC 6749 §4.1.2). Returns
    * whether the code was one we issued (its grant marker outlives it by the token lifetime).
    */
-  private async revokeIfReused(code: string): Promise<boolean> {
+  private async revokeIfReused(code: CodeKey): Promise<boolean> {
     const grant = await this.codes.grantOf(code);
     if (grant) await this.revocation.revokeToken(grant.tenantId, grant.jti, grant.expiresAt);
     return grant !== null;

@@ -24,9 +24,15 @@ export interface CodeGrant {
   expiresAt: number;
 }
 
+/** Where a code lives in the store: its SHA-256, computed once per exchange (`CodeStore.keyOf`). */
+export interface CodeKey {
+  readonly hash: string;
+}
+
 /**
  * One-time codes in the short-lived store, keyed by their SHA-256 (a dump of the store holds no usable code).
- * `consume` is `GETDEL`: of any number of concurrent exchanges of one code, exactly one gets the record.
+ * `consume` is `GETDEL`: of any number of concurrent exchanges of one code, exactly one gets the record. A record
+ * is written once and never changed, so what `peek` saw is what a winning `consume` gets.
  */
 @Injectable()
 export class CodeStore {
@@ -40,21 +46,27 @@ export class CodeStore {
     grantTtlSeconds: number,
   ): Promise<void> {
     const hash = hashCode(code);
-    // The marker first: a code must never exist without the marker that lets its reuse be detected.
-    await this.store.put(StoreKeys.codeGrant(hash), JSON.stringify(grant), grantTtlSeconds);
-    await this.store.put(StoreKeys.code(hash), JSON.stringify(record), ttlSeconds);
+    // One transaction, the marker first: a code never exists without the marker that lets its reuse be detected.
+    await this.store.putAll([
+      { key: StoreKeys.codeGrant(hash), value: JSON.stringify(grant), ttlSeconds: grantTtlSeconds },
+      { key: StoreKeys.code(hash), value: JSON.stringify(record), ttlSeconds },
+    ]);
   }
 
-  async peek(code: string): Promise<CodeRecord | null> {
-    return parse<CodeRecord>(await this.store.get(StoreKeys.code(hashCode(code))));
+  keyOf(code: string): CodeKey {
+    return { hash: hashCode(code) };
   }
 
-  async consume(code: string): Promise<CodeRecord | null> {
-    return parse<CodeRecord>(await this.store.take(StoreKeys.code(hashCode(code))));
+  async peek(code: CodeKey): Promise<CodeRecord | null> {
+    return parse<CodeRecord>(await this.store.get(StoreKeys.code(code.hash)));
   }
 
-  async grantOf(code: string): Promise<CodeGrant | null> {
-    return parse<CodeGrant>(await this.store.get(StoreKeys.codeGrant(hashCode(code))));
+  async consume(code: CodeKey): Promise<CodeRecord | null> {
+    return parse<CodeRecord>(await this.store.take(StoreKeys.code(code.hash)));
+  }
+
+  async grantOf(code: CodeKey): Promise<CodeGrant | null> {
+    return parse<CodeGrant>(await this.store.get(StoreKeys.codeGrant(code.hash)));
   }
 }
 

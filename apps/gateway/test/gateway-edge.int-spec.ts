@@ -160,6 +160,39 @@ describe('gateway edge', () => {
       }
     });
 
+    it('should mark every answer of the three endpoints no-store + no-cache: success, 4xx, 401 and 405', async () => {
+      bus.handlers['token.introspect'] = () => ({ active: false });
+      bus.handlers['token.revoke'] = () => undefined;
+      const answers = [];
+      for (const endpoint of ['token', 'introspect', 'revoke']) {
+        answers.push(await inject({ method: 'GET', url: `/t/demo/oauth/${endpoint}` }));
+        answers.push(
+          await inject({
+            method: 'POST',
+            url: `/t/demo/oauth/${endpoint}`,
+            headers: { 'content-type': FORM },
+            payload: 'token=t',
+          }),
+        );
+        answers.push(
+          await inject({
+            method: 'POST',
+            url: `/t/demo/oauth/${endpoint}`,
+            headers: { 'content-type': FORM, authorization: basic('demo-vendor', 's') },
+            payload: 'token=t&grant_type=implicit',
+          }),
+        );
+      }
+      expect(answers.map((r) => r.statusCode)).toEqual([405, 400, 400, 405, 401, 200, 405, 401, 200]);
+      for (const res of answers) {
+        expect({ cacheControl: res.headers['cache-control'], pragma: res.headers.pragma }).toEqual({
+          cacheControl: 'no-store',
+          pragma: 'no-cache',
+        });
+        expect(res.headers['x-request-id']).toBeTruthy();
+      }
+    });
+
     it('should answer unsupported grants with unsupported_grant_type, and no-store + no-cache', async () => {
       const res = await inject({
         method: 'POST',

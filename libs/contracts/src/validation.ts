@@ -1,8 +1,117 @@
 import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+// @ts-expect-error -- class-transformer types its entry point only; the part used here is typed below.
+import { defaultMetadataStorage } from 'class-transformer/cjs/storage.js';
+import { getMetadataStorage, validateSync, type MetadataStorage, type ValidationError } from 'class-validator';
 import { HandoverError } from './errors.js';
 
 export type PayloadClass<T> = new () => T;
+
+type TargetMetadatas = ReturnType<MetadataStorage['getTargetValidationMetadatas']>;
+
+const CACHED = Symbol.for('handover.class-validator.target-metadata-cache');
+
+/**
+ * class-validator resolves a class's rules (its own and inherited ones) by scanning every registered class on each
+ * validate call (typestack/class-validator#2686): with all the apps' contracts loaded that scan was a quarter of
+ * `validatePayload`. The result only changes when rules are registered, so it is kept per class and options, and
+ * every registration empties the cache. Each caller gets its own copy of the list, as before.
+ */
+function cacheTargetMetadatas(storage: MetadataStorage): void {
+  const marked = storage as MetadataStorage & { [CACHED]?: true };
+  if (marked[CACHED]) return;
+  marked[CACHED] = true;
+  let cache = new WeakMap<object, Map<string, TargetMetadatas>>();
+  const resolve = storage.getTargetValidationMetadatas.bind(storage);
+  storage.getTargetValidationMetadatas = (target, schema, always, strictGroups, groups) => {
+    if (typeof target !== 'function') return resolve(target, schema, always, strictGroups, groups);
+    const key =
+      schema === undefined && groups === undefined
+        ? `${always ? 'a' : ''}${strictGroups ? 's' : ''}`
+        : JSON.stringify([schema, always, strictGroups, groups]);
+    let byOptions = cache.get(target);
+    if (!byOptions) cache.set(target, (byOptions = new Map()));
+    let metadatas = byOptions.get(key);
+    if (!metadatas) byOptions.set(key, (metadatas = resolve(target, schema, always, strictGroups, groups)));
+    return metadatas.slice();
+  };
+  for (const name of ['addValidationMetadata', 'addConstraintMetadata'] as const) {
+    const add = storage[name].bind(storage) as (metadata: unknown) => void;
+    storage[name] = (metadata: never) => {
+      cache = new WeakMap();
+      add(metadata);
+    };
+  }
+}
+
+cacheTargetMetadatas(getMetadataStorage());
+
+/** The part of class-transformer's metadata storage that says whether a class has any of its decorators. */
+interface TransformerMetadataStorage {
+  _typeMetadatas: Map<unknown, unknown>;
+  _transformMetadatas: Map<unknown, unknown>;
+  _exposeMetadatas: Map<unknown, unknown>;
+  _excludeMetadatas: Map<unknown, unknown>;
+  getAncestors(target: unknown): unknown[];
+}
+
+const transformerStorage = defaultMetadataStorage as TransformerMetadataStorage;
+const transformerMaps = [
+  transformerStorage._typeMetadatas,
+  transformerStorage._transformMetadatas,
+  transformerStorage._exposeMetadatas,
+  transformerStorage._excludeMetadatas,
+];
+
+const transformerStorageKnown = transformerMaps.every((map) => map instanceof Map);
+
+/** No `@Type`, `@Transform`, `@Expose` or `@Exclude` on the class or its ancestors (unknown storage: assume some). */
+function hasNoTransformerDecorators(cls: object): boolean {
+  if (!transformerStorageKnown) return false;
+  if (transformerMaps.some((map) => map.has(cls))) return false;
+  for (const ancestor of transformerStorage.getAncestors(cls)) {
+    if (transformerMaps.some((map) => map.has(ancestor))) return false;
+  }
+  return true;
+}
+
+/**
+ * `plainToInstance(cls, value)` (default options) without its per-key metadata look-ups, for the usual payload: a
+ * plain object, a class without class-transformer decorators and only primitive values, which plainToInstance copies
+ * as they are.
+ * Same result: a new `cls`, every own enumerable key assigned (undefined ones too) except `__proto__`,
+ * `constructor`, the class's read-only accessors and the names of methods. Anything else goes to plainToInstance.
+ */
+function toInstance<T extends object>(cls: PayloadClass<T>, value: object): T {
+  if (isPlainObject(value) && hasNoTransformerDecorators(cls)) {
+    const source = value as Record<string, unknown>;
+    const keys = Object.keys(source);
+    const values = keys.map((key) => source[key]);
+    if (values.every(isPrimitive)) {
+      const instance = new cls() as Record<string, unknown>;
+      const prototype = (instance.constructor as { prototype?: object } | undefined)?.prototype;
+      keys.forEach((key, i) => {
+        if (key === '__proto__' || key === 'constructor') return;
+        if (prototype) {
+          const descriptor = Object.getOwnPropertyDescriptor(prototype, key);
+          if ((descriptor && !descriptor.set) || instance[key] instanceof Function) return;
+        }
+        instance[key] = values[i];
+      });
+      return instance as T;
+    }
+  }
+  return plainToInstance(cls, value, { enableImplicitConversion: false });
+}
+
+/** What JSON.parse and the form parser make (a Map, a Set, a Date... get plainToInstance's special handling). */
+function isPlainObject(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+function isPrimitive(value: unknown): boolean {
+  return value === null || (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol');
+}
 
 function describe(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((e) => {
@@ -22,7 +131,7 @@ export function validatePayload<T extends object>(cls: PayloadClass<T>, value: u
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new HandoverError('invalid_request', 'the payload must be a JSON object');
   }
-  const instance = plainToInstance(cls, value, { enableImplicitConversion: false });
+  const instance = toInstance(cls, value);
   const errors = validateSync(instance, {
     whitelist: true,
     forbidNonWhitelisted: true,

@@ -13,6 +13,21 @@ describe(readClientCredentials.name, () => {
     });
   });
 
+  it('should read a plain part as it is, "+" as a space, and refuse a malformed escape', () => {
+    const raw = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
+    expect(readClientCredentials(raw('demo-vendor:plain-Secret_1.~'), {})).toMatchObject({
+      clientId: 'demo-vendor',
+      clientSecret: 'plain-Secret_1.~',
+    });
+    expect(readClientCredentials(raw('demo+vendor:a+b%2Bc'), {})).toMatchObject({
+      clientId: 'demo vendor',
+      clientSecret: 'a b+c',
+    });
+    expect(() => readClientCredentials(raw('demo-vendor:bad%zz'), {})).toThrow(
+      expect.objectContaining({ code: 'invalid_client' }),
+    );
+  });
+
   it('should read client_secret_post', () => {
     expect(readClientCredentials(undefined, { client_id: 'v', client_secret: 's' })).toEqual({
       method: 'client_secret_post',

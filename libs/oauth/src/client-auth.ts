@@ -11,7 +11,9 @@ export interface ClientCredentials {
 const MAX_LENGTH = 512;
 
 function decodeBasicPart(part: string): string {
-  // RFC 6749 §2.3.1: client_id and client_secret are form-urlencoded before Basic encoding.
+  // RFC 6749 §2.3.1: client_id and client_secret are form-urlencoded before Basic encoding. Without `%` or `+`
+  // (the usual client_id and generated secret) there is nothing to decode.
+  if (!part.includes('%') && !part.includes('+')) return part;
   try {
     return decodeURIComponent(part.replace(/\+/g, ' '));
   } catch {

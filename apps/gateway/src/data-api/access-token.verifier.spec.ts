@@ -75,6 +75,19 @@ function hs256(header: Record<string, unknown>, payload: Record<string, unknown>
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
 }
 
+/** A compact JWS over header and payload segments of our choosing (any bytes), signed ES256 by `key`. */
+async function signedSegments(key: SigningKey, header: string, payload: string): Promise<string> {
+  const input = `${header}.${payload}`;
+  const signature = await crypto.subtle.sign(
+    { name: 'ECDSA', hash: 'SHA-256' },
+    key.privateKey,
+    new TextEncoder().encode(input),
+  );
+  return `${input}.${Buffer.from(signature).toString('base64url')}`;
+}
+
+const segment = (value: unknown) => base64url.encode(typeof value === 'string' ? value : JSON.stringify(value));
+
 describe(AccessTokenVerifier.name, () => {
   let sut: AccessTokenVerifier;
   let rpc: Mocked<RpcClient>;
@@ -235,6 +248,114 @@ describe(AccessTokenVerifier.name, () => {
       await expect(sut.verify(await sign(tenantKey), other, 'http://localhost:3000/t/other')).rejects.toMatchObject({
         code: 'temporarily_unavailable',
       });
+    });
+  });
+
+  describe('malformed tokens: always 401 invalid_token, never a 500', () => {
+    const header = { alg: 'ES256', typ: 'at+jwt', kid: 'key-1' };
+
+    it('should refuse a token that is not three segments', async () => {
+      const [h, p, sig] = (await sign(tenantKey)).split('.');
+      for (const token of [`${h}.${p}`, `${h}.${p}.${sig}.${sig}`, `${h}..${p}.${sig}`, `.${p}.${sig}`, `${h}.${p}.`]) {
+        await refused(token);
+      }
+    });
+
+    it('should refuse segments that are not strict base64url: other characters, padding, white space', async () => {
+      const [h, p, sig] = (await sign(tenantKey)).split('.');
+      for (const token of [
+        `${h}=.${p}.${sig}`,
+        `${h}.${p}==.${sig}`,
+        `${h}.${p}.${sig}=`,
+        `${h}.${p.slice(0, 10)}+${p.slice(11)}.${sig}`,
+        `${h}.${p.slice(0, 10)}/${p.slice(11)}.${sig}`,
+        `${h}.${p.slice(0, 10)} ${p.slice(10)}.${sig}`,
+        `${h}.${p}.${sig.slice(0, 20)}*${sig.slice(21)}`,
+        `${h}.${p}x.${sig}`,
+        `${h}.${p}.${sig.slice(0, -1)}`,
+        `${h}.${p}.${sig}AAAA`,
+      ]) {
+        await refused(token);
+      }
+    });
+
+    it('should refuse a valid signature in a non-canonical encoding (its last character changed in unused bits)', async () => {
+      const [h, p, sig] = (await sign(tenantKey)).split('.');
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const last = alphabet.indexOf(sig[sig.length - 1]);
+      const twin = alphabet[(last & ~0x0f) | ((last + 1) & 0x0f)];
+      expect(Buffer.from(`${sig.slice(0, -1)}${twin}`, 'base64url')).toEqual(Buffer.from(sig, 'base64url'));
+      await refused(`${h}.${p}.${sig.slice(0, -1)}${twin}`);
+    });
+
+    it('should refuse a header or payload that is not a UTF-8 JSON object, even when signed by the tenant key', async () => {
+      const payload = segment(claims());
+      for (const badHeader of ['not json', '[]', 'null', '"ES256"', '{"alg":"ES256"']) {
+        await refused(await signedSegments(tenantKey, segment(badHeader), payload));
+      }
+      const invalidUtf8 = Buffer.concat([
+        Buffer.from('{"alg":"ES256","typ":"at+jwt","x":"'),
+        Buffer.from([0xff]),
+        Buffer.from('"}'),
+      ]);
+      await refused(await signedSegments(tenantKey, invalidUtf8.toString('base64url'), payload));
+      for (const badPayload of ['not json', '[1]', 'null', '42', '{"sub":']) {
+        await refused(await signedSegments(tenantKey, segment(header), segment(badPayload)));
+      }
+    });
+
+    it('should accept the same token built by hand (the helper above is sound)', async () => {
+      await expect(
+        sut.verify(await signedSegments(tenantKey, segment(header), segment(claims())), tenant, issuer),
+      ).resolves.toBeDefined();
+    });
+
+    it('should refuse any alg but ES256, spelled exactly', async () => {
+      for (const alg of ['none', 'HS256', 'ES384', 'RS256', 'es256', 'ES256 ', undefined, null, ['ES256']]) {
+        await refused(await signedSegments(tenantKey, segment({ ...header, alg }), segment(claims())));
+      }
+    });
+
+    it('should refuse a header with crit, even for an extension jose knows (b64)', async () => {
+      await refused(
+        await signedSegments(tenantKey, segment({ ...header, crit: ['b64'], b64: true }), segment(claims())),
+      );
+      await refused(await signedSegments(tenantKey, segment({ ...header, crit: ['exp'], exp: 1 }), segment(claims())));
+      await refused(await signedSegments(tenantKey, segment({ ...header, crit: [] }), segment(claims())));
+    });
+
+    it('should accept typ as a media type, as jose compares it, and refuse a non-string typ', async () => {
+      await expect(
+        sut.verify(await sign(tenantKey, claims(), { typ: 'application/AT+JWT' }), tenant, issuer),
+      ).resolves.toBeDefined();
+      await refused(await signedSegments(tenantKey, segment({ ...header, typ: ['at+jwt'] }), segment(claims())));
+      await refused(await sign(tenantKey, claims(), { typ: 'application/jwt' }));
+    });
+
+    it('should refuse times that are not numbers', async () => {
+      await refused(await sign(tenantKey, claims({ exp: String(nowSeconds + 1790) })));
+      await refused(await sign(tenantKey, claims({ iat: String(nowSeconds) })));
+      await refused(await sign(tenantKey, claims({ nbf: String(nowSeconds) })));
+    });
+
+    it('should refuse a kid that is not a string, and a token without kid when two keys could match', async () => {
+      await refused(await sign(tenantKey, claims(), { kid: 1 }));
+      await expect(
+        sut.verify(await sign(tenantKey, claims(), { kid: undefined }), tenant, issuer),
+      ).resolves.toBeDefined();
+      published = [tenantKey.publicJwk, rotatedKey.publicJwk];
+      sut = new AccessTokenVerifier(new TenantKeys(rpc, clock), revocations, clock);
+      await refused(await sign(tenantKey, claims(), { kid: undefined }));
+      await expect(sut.verify(await sign(tenantKey), tenant, issuer)).resolves.toBeDefined();
+    });
+
+    it('should refuse a key set that is malformed or publishes a private key, as invalid_token', async () => {
+      rpc.request.mockResolvedValue({ keys: 'nope' } as never);
+      await refused(await sign(tenantKey));
+      const privateJwk = { ...(await exportJWK(tenantKey.privateKey)), kid: 'key-1', alg: 'ES256', use: 'sig' };
+      rpc.request.mockResolvedValue({ keys: [privateJwk] } as never);
+      sut = new AccessTokenVerifier(new TenantKeys(rpc, clock), revocations, clock);
+      await refused(await sign(tenantKey));
     });
   });
 

@@ -1,7 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { jwtVerify, type JWTPayload } from 'jose';
 import {
-  ACCESS_TOKEN_ALG,
   ACCESS_TOKEN_TTL_SECONDS,
   ACCESS_TOKEN_TYPE,
   accessTokenAudience,
@@ -10,6 +8,7 @@ import {
   type TenantReply,
 } from '#contracts';
 import { withResponseHeaders } from '#http-edge';
+import { verifyEs256Jwt, type JsonObject } from '#security';
 import { Clock } from '../http/clock.js';
 import { RevocationSet } from './revocation-set.js';
 import { TenantKeys } from './tenant-keys.service.js';
@@ -43,8 +42,9 @@ export function insufficientScope(scope: string): HandoverError {
 /**
  * Verifies a data-API access token on this replica, without a bus round trip, as a list of checks:
  * 1. `tokenFitsInLimits`: at most 8 KB;
- * 2. `signatureAndClaims` (jose): ES256 only (pinned, so `none`, HS256 keyed with the public key, or any other
- *    algorithm is refused), `typ: at+jwt` (RFC 9068 §4; another kind of JWT is not an access token), signed by
+ * 2. `signatureAndClaims` (`verifyEs256Jwt`, node:crypto): a strict compact JWS (base64url, JSON objects, no
+ *    `crit`), ES256 only (pinned, so `none`, HS256 keyed with the public key, or any other algorithm is refused),
+ *    `typ: at+jwt` (RFC 9068 §4; another kind of JWT is not an access token), signed by
  *    one of the tenant's keys (an unknown `kid` refreshes the keys at most once per cooldown), `iss` the tenant's
  *    issuer and `aud` its data API exactly, `exp`, `iat`, `jti`, `sub`, `sid`, `client_id` and `scope` present,
  *    not expired, not issued in the future nor longer ago than a token lives (5 s of clock tolerance);
@@ -68,22 +68,21 @@ export class AccessTokenVerifier {
     return { tenant, claims, scopes: new Set(claims.scope.split(' ').filter(Boolean)) };
   }
 
-  private async signatureAndClaims(token: string, tenant: TenantReply, issuer: string): Promise<JWTPayload> {
+  private async signatureAndClaims(token: string, tenant: TenantReply, issuer: string): Promise<JsonObject> {
     try {
-      const { payload } = await jwtVerify(token, this.keys.resolver(tenant.id), {
-        algorithms: [ACCESS_TOKEN_ALG],
+      const { payload } = await verifyEs256Jwt(token, this.keys.resolver(tenant.id), {
         typ: ACCESS_TOKEN_TYPE,
         issuer,
         audience: accessTokenAudience(issuer),
         requiredClaims: ['exp', 'iat', 'jti', 'sub', 'sid', 'client_id', 'scope'],
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
         // Also refuses an `iat` in the future, and a token used longer after its `iat` than any token lives.
-        maxTokenAge: ACCESS_TOKEN_TTL_SECONDS,
-        currentDate: new Date(this.clock.now()),
+        maxTokenAgeSeconds: ACCESS_TOKEN_TTL_SECONDS,
+        nowMs: this.clock.now(),
       });
       return payload;
     } catch (err) {
-      // The key fetch failing is ours to report as unavailable; anything jose says about the token is invalid_token.
+      // The key fetch failing is ours to report as unavailable; anything else about the token is invalid_token.
       if (err instanceof HandoverError) throw err;
       throw invalidToken(err);
     }
@@ -98,11 +97,11 @@ function tokenFitsInLimits(token: string): void {
   if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw invalidToken('token length');
 }
 
-function claimsAreStrings(payload: JWTPayload): AccessTokenClaims {
+function claimsAreStrings(payload: JsonObject): AccessTokenClaims {
   for (const claim of STRING_CLAIMS) {
     const value = payload[claim];
     if (typeof value !== 'string' || value.length === 0) throw invalidToken(`claim ${claim}`);
   }
-  // `iss`, `aud`, `exp` and `iat` were checked by jose (types and values); `aud` is a string or an array holding ours.
+  // `iss`, `aud`, `exp` and `iat` were checked with the signature (types and values); `aud` is ours or holds it.
   return payload as unknown as AccessTokenClaims;
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createLocalJWKSet, errors, type JWTVerifyGetKey } from 'jose';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { RpcClient } from '#messaging';
+import { JwsInvalid, type Es256KeyLookup, type JsonObject } from '#security';
 import { Clock } from '../http/clock.js';
 
 /** An unknown `kid` makes at most one JWKS fetch per tenant in this window (jose's remote-set default). */
@@ -8,16 +9,25 @@ export const UNKNOWN_KID_COOLDOWN_MS = 30_000;
 /** A key set older than this is refetched in the background (removed keys stop verifying); the old one serves meanwhile. */
 export const JWKS_MAX_AGE_MS = 10 * 60_000;
 
+/** No key of the set matches the token's header: the one case that may refetch the set. */
+class NoMatchingKey extends JwsInvalid {}
+
 interface KeySet {
-  getKey: JWTVerifyGetKey;
+  keys: SetMember[];
   fetchedAt: number;
 }
 
+interface SetMember {
+  jwk: JsonObject;
+  /** Imported on first use, then kept with the set. */
+  imported?: KeyObject;
+}
+
 /**
- * Each tenant's public signing keys, fetched once over the bus (`token.jwks.get`) and kept on this replica with
- * the imported keys (jose's local set caches each import), so verifying a token costs no bus round trip. A token
- * whose `kid` is not in the set (a key rotated in) triggers one refetch, then none for the cooldown, however many
- * such tokens arrive: a flood of made-up `kid`s cannot turn into a flood of bus requests.
+ * Each tenant's public signing keys, fetched once over the bus (`token.jwks.get`) and kept on this replica as
+ * node:crypto KeyObjects (each imported once), so verifying a token costs no bus round trip. A token whose `kid`
+ * is not in the set (a key rotated in) triggers one refetch, then none for the cooldown, however many such tokens
+ * arrive: a flood of made-up `kid`s cannot turn into a flood of bus requests.
  */
 @Injectable()
 export class TenantKeys {
@@ -29,16 +39,16 @@ export class TenantKeys {
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
-  /** The key resolver for `jwtVerify` on one tenant's tokens. */
-  resolver(tenantId: string): JWTVerifyGetKey {
-    return async (header, token) => {
+  /** The key lookup for `verifyEs256Jwt` on one tenant's tokens. */
+  resolver(tenantId: string): Es256KeyLookup {
+    return async (header) => {
       const set = await this.current(tenantId);
       try {
-        return await set.getKey(header, token);
+        return keyOf(set, header);
       } catch (err) {
-        if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
+        if (!(err instanceof NoMatchingKey)) throw err;
         if (this.clock.now() - set.fetchedAt < UNKNOWN_KID_COOLDOWN_MS) throw err;
-        return (await this.fetch(tenantId)).getKey(header, token);
+        return keyOf(await this.fetch(tenantId), header);
       }
     };
   }
@@ -65,7 +75,7 @@ export class TenantKeys {
       pending = this.rpc
         .request('token.jwks.get', { tenantId })
         .then((jwks) => {
-          const set = { getKey: createLocalJWKSet({ keys: jwks.keys }), fetchedAt: this.clock.now() };
+          const set = { keys: members(jwks), fetchedAt: this.clock.now() };
           this.sets.set(tenantId, set);
           return set;
         })
@@ -74,4 +84,55 @@ export class TenantKeys {
     }
     return pending;
   }
+}
+
+function members(jwks: unknown): SetMember[] {
+  const keys = (jwks as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || !keys.every(isJsonObject)) throw new JwsInvalid('malformed JSON Web Key Set');
+  return keys.map((jwk) => ({ jwk: { ...jwk } }));
+}
+
+/**
+ * The one key of the set a token's header selects, as jose's local key set selects it for ES256: an EC P-256
+ * key, its `kid` equal to the header's when the header has one, its `alg` ES256 or absent, its `use` sig or
+ * absent, `verify` among its `key_ops` when it lists them. No candidate may refetch; two are refused.
+ */
+function keyOf(set: KeySet, header: Readonly<JsonObject>): KeyObject {
+  const kid = header.kid;
+  const candidates = set.keys.filter(({ jwk }) => usable(jwk, kid));
+  if (candidates.length === 0) throw new NoMatchingKey('no key matches the token');
+  if (candidates.length > 1) throw new JwsInvalid('several keys match the token');
+  const member = candidates[0];
+  member.imported ??= importPublicKey(member.jwk);
+  return member.imported;
+}
+
+function usable(jwk: JsonObject, kid: unknown): boolean {
+  const ops = jwk.key_ops;
+  return (
+    (jwk.ext === undefined || typeof jwk.ext === 'boolean') &&
+    (ops === undefined ||
+      (Array.isArray(ops) &&
+        ops.every((op, i) => typeof op === 'string' && ops.indexOf(op) === i) &&
+        ops.includes('verify'))) &&
+    jwk.kty === 'EC' &&
+    (kid === undefined || (typeof kid === 'string' && kid === jwk.kid)) &&
+    (jwk.alg === undefined || jwk.alg === 'ES256') &&
+    (jwk.use === undefined || jwk.use === 'sig') &&
+    jwk.crv === 'P-256'
+  );
+}
+
+function importPublicKey(jwk: JsonObject): KeyObject {
+  // A private JWK would import as its public half: a set that publishes private keys is refused instead.
+  if (jwk.d !== undefined) throw new JwsInvalid('the key set holds a private key');
+  try {
+    return createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+  } catch {
+    throw new JwsInvalid('malformed JSON Web Key');
+  }
+}
+
+function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

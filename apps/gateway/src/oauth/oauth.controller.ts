@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBasicAuth,
@@ -12,7 +12,7 @@ import {
 } from '@nestjs/swagger';
 import { HandoverError, type IntrospectionReply, type TokenReply } from '#contracts';
 import { withResponseHeaders } from '#http-edge';
-import { NoStoreInterceptor } from '../http/no-store.interceptor.js';
+import { NoStore } from '../http/no-store.header.js';
 import { OAuthEndpoints } from './oauth-endpoints.service.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -34,18 +34,21 @@ const CLIENT_POST = {
   client_secret: 'client_secret_post: the vendor’s secret',
 };
 
-/** The tenant's OAuth 2 endpoints: token (RFC 6749), introspection (RFC 7662), revocation (RFC 7009). */
+/**
+ * The tenant's OAuth 2 endpoints: token (RFC 6749), introspection (RFC 7662), revocation (RFC 7009); every answer
+ * `no-store` (`@NoStore()` on each route, errors included).
+ */
 @ApiTags('oauth')
 @ApiBasicAuth('client')
 @ApiConsumes(FORM)
 @ApiBadRequestResponse({ description: 'RFC 6749 §5.2 error, e.g. `invalid_request`, `invalid_grant`.' })
 @ApiUnauthorizedResponse({ description: '`invalid_client`, with `WWW-Authenticate: Basic`.' })
 @Controller('t/:tenant/oauth')
-@UseInterceptors(NoStoreInterceptor)
 export class OAuthController {
   constructor(@Inject(OAuthEndpoints) private readonly endpoints: OAuthEndpoints) {}
 
   @Post('token')
+  @NoStore()
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a code for an access token (`authorization_code`)' })
   @ApiBody(
@@ -71,6 +74,7 @@ export class OAuthController {
   }
 
   @Post('introspect')
+  @NoStore()
   @HttpCode(200)
   @ApiOperation({ summary: 'Introspect an access token (RFC 7662); client authentication required' })
   @ApiBody(formSchema({ token: 'The access token', token_type_hint: 'Ignored', ...CLIENT_POST }, ['token']))
@@ -85,6 +89,7 @@ export class OAuthController {
   }
 
   @Post('revoke')
+  @NoStore()
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke one of the client’s access tokens (RFC 7009)' })
   @ApiBody(formSchema({ token: 'The access token', token_type_hint: 'Optional hint', ...CLIENT_POST }, ['token']))
@@ -100,6 +105,7 @@ export class OAuthController {
 
   /** RFC 6749 §3.2: the token endpoint takes POST only (and so do the other two). */
   @Get(['token', 'introspect', 'revoke'])
+  @NoStore()
   @ApiExcludeEndpoint()
   notAllowed(): never {
     throw withResponseHeaders(new HandoverError('method_not_allowed', 'use POST'), { allow: 'POST' });

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeProtectedHeader, jwtVerify } from 'jose';
-import { ACCESS_TOKEN_ALG, ACCESS_TOKEN_TYPE, accessTokenAudience, type AccessTokenClaims } from '#contracts';
+import { ACCESS_TOKEN_TYPE, accessTokenAudience, type AccessTokenClaims } from '#contracts';
+import { JwsInvalid, verifyEs256Jwt } from '#security';
 import { Clock } from '../clock.js';
 import { SigningKeysService } from '../signing-keys/signing-keys.service.js';
 
@@ -18,7 +18,9 @@ export class AccessTokensService {
 
   /**
    * The claims of a token this tenant issued, or `null` for anything else: bad signature, another algorithm or
-   * type, another issuer or audience, missing claims, or (unless `allowExpired`) expired.
+   * type, another issuer or audience, missing claims, or (unless `allowExpired`) expired. Verified as the
+   * gateway verifies `/me` (`verifyEs256Jwt`, node:crypto). The keys being unavailable is not "inactive": it throws
+   * (→ 503), so a revocation is never answered as done while it could not be checked.
    */
   async verify(
     tenantId: string,
@@ -27,22 +29,29 @@ export class AccessTokensService {
     allowExpired = false,
   ): Promise<AccessTokenClaims | null> {
     try {
-      const header = decodeProtectedHeader(token);
-      if (header.alg !== ACCESS_TOKEN_ALG || typeof header.kid !== 'string' || header.kid.length > 128) return null;
-      const key = await this.keys.verificationKey(tenantId, header.kid);
-      if (!key) return null;
-      const { payload } = await jwtVerify<AccessTokenClaims>(token, key, {
-        algorithms: [ACCESS_TOKEN_ALG],
-        typ: ACCESS_TOKEN_TYPE,
-        issuer,
-        audience: accessTokenAudience(issuer),
-        requiredClaims: ['exp', 'iat', 'jti', 'sub', 'sid', 'client_id', 'scope'],
-        clockTolerance: 5,
-        currentDate: allowExpired ? new Date(0) : new Date(this.clock.now()),
-      });
-      return payload;
-    } catch {
-      return null;
+      const { payload } = await verifyEs256Jwt(
+        token,
+        async (header) => {
+          const kid = header.kid;
+          if (typeof kid !== 'string' || kid.length > 128) throw new JwsInvalid('no usable kid');
+          const key = await this.keys.verificationKey(tenantId, kid);
+          if (!key) throw new JwsInvalid('unknown kid');
+          return key;
+        },
+        {
+          typ: ACCESS_TOKEN_TYPE,
+          issuer,
+          audience: accessTokenAudience(issuer),
+          requiredClaims: ['exp', 'iat', 'jti', 'sub', 'sid', 'client_id', 'scope'],
+          clockToleranceSeconds: 5,
+          nowMs: allowExpired ? 0 : this.clock.now(),
+        },
+      );
+      return payload as unknown as AccessTokenClaims;
+    } catch (err) {
+      // A token that is not ours, or no longer valid, is `null`; the keys being unavailable is an error (503).
+      if (err instanceof JwsInvalid) return null;
+      throw err;
     }
   }
 }

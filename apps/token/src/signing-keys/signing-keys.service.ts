@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { JwksReply, PublicJwk } from '#contracts';
 import { SecretBox, signEs256Jws } from '#security';
 import { SigningKeyRepository } from './signing-key.repository.js';
@@ -17,7 +17,7 @@ export class SigningKeysService {
   private readonly cache = new Map<string, { keys: PublicJwk[]; expiresAt: number }>();
   /** Imported once: importing a JWK per signature would cost more than the signature. */
   private readonly signingKeys = new Map<string, Promise<{ kid: string; key: KeyObject }>>();
-  private readonly verificationKeys = new Map<string, Promise<CryptoKey>>();
+  private readonly verificationKeys = new Map<string, KeyObject>();
 
   constructor(
     @Inject(SigningKeyRepository) private readonly repository: SigningKeyRepository,
@@ -55,13 +55,13 @@ export class SigningKeysService {
   }
 
   /** The public key with this `kid`, if it is one of the tenant's publishable keys. */
-  async verificationKey(tenantId: string, kid: string): Promise<CryptoKey | undefined> {
+  async verificationKey(tenantId: string, kid: string): Promise<KeyObject | undefined> {
     const cacheKey = `${tenantId}:${kid}`;
     const cached = this.verificationKeys.get(cacheKey);
     if (cached) return cached;
     const jwk = (await this.publicJwks(tenantId)).keys.find((k) => k.kid === kid);
     if (!jwk) return undefined;
-    const imported = importJWK(jwk as JWK, SIGNING_ALG) as Promise<CryptoKey>;
+    const imported = createPublicKey({ key: jwk as never, format: 'jwk' });
     this.verificationKeys.set(cacheKey, imported);
     return imported;
   }

@@ -26,6 +26,11 @@ export class WebhooksMetrics {
     'Messages created from durable events, by initial status (failed: the endpoint was disabled)',
     ['status'] as const,
   );
+  private readonly started = counter(
+    'handover_webhook_messages_started_total',
+    'Messages a delivery started for, by how the engine got them (handoff: leased by the ingest; claim: claimed)',
+    ['via'] as const,
+  );
   private readonly exhausted = counter(
     'handover_webhook_messages_exhausted_total',
     'Messages that failed every attempt of the retry schedule',
@@ -51,6 +56,10 @@ export class WebhooksMetrics {
   messagesCreated(pending: number, failed: number): void {
     if (pending > 0) this.created.inc({ status: 'pending' }, pending);
     if (failed > 0) this.created.inc({ status: 'failed' }, failed);
+  }
+
+  messagesStarted(via: 'handoff' | 'claim', count: number): void {
+    if (count > 0) this.started.inc({ via }, count);
   }
 
   messageExhausted(): void {

@@ -5,11 +5,14 @@
  * Real: the webhooks app (two replicas where needed), PostgreSQL, HTTP to loopback receivers verifying with
  * `standardwebhooks`. Test handlers: user-data (tenants, vendors), token (ES256 logout tokens signed with jose).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { BACKCHANNEL_LOGOUT_EVENT, LOGOUT_TOKEN_TYPE } from '#contracts';
 import { metricsRegistry } from '#observability';
 import { WebhookReceiver } from '#testing';
+import type { ClaimedMessage } from '../src/deliveries/claimed-message.js';
+import { DeliveryEngine } from '../src/deliveries/delivery-engine.js';
+import { MessagesRepository } from '../src/deliveries/messages.repository.js';
 import { WebhooksModule } from '../src/webhooks.module.js';
 import { durableEvent, PUBLIC_BASE_URL, sleep, testPolicy, WebhooksHarness } from './webhooks.harness.js';
 
@@ -246,6 +249,145 @@ describe(WebhooksModule.name, () => {
         );
         expect(detail.attemptLog.map((a) => a.outcome)).toEqual(['success']);
         await replica.close();
+      } finally {
+        await sut.close();
+      }
+    }, 30_000);
+  });
+
+  describe('direct hand-off: new messages leased by the ingest, delivered without a claim', () => {
+    it('delivers fresh messages with the claim path out of the way, within the per-endpoint cap', async () => {
+      const sut = await WebhooksHarness.start({ policy: testPolicy({ endpointConcurrency: 2 }) });
+      try {
+        const tenant = sut.addTenant();
+        let secret = '';
+        let open = 0;
+        let mostOpen = 0;
+        const rx = await receiver({
+          secrets: () => [secret],
+          answer: () => {
+            mostOpen = Math.max(mostOpen, ++open);
+            // Counted closed a little before the answer leaves: the measure can only err low, never flag falsely.
+            setTimeout(() => open--, 40);
+            return { status: 204, delayMs: 50 };
+          },
+        });
+        const endpoint = await sut.createEndpoint(tenant, { url: rx.url });
+        secret = endpoint.secret as string;
+        const delivered = (n: number) =>
+          sut.eventually(
+            () => sut.client.request('webhooks.message.list', { tenantId: tenant.id, endpointId: endpoint.id }),
+            (p) => p.messages.filter((m) => m.status === 'delivered').length === n,
+          );
+        // Two at first (the engine has caught up with the table by then, and knows the endpoint's pace)...
+        await sut.publish(durableEvent(tenant), durableEvent(tenant));
+        await delivered(2);
+        // ...then nothing can be claimed: whatever is delivered was handed over by the ingest. Of four, two start
+        // at once and two wait in memory for a slot.
+        const claim = jest.spyOn(sut.get(MessagesRepository), 'claim').mockResolvedValue([]);
+        try {
+          await sut.publish(...Array.from({ length: 4 }, () => durableEvent(tenant)));
+          await rx.waitFor((r) => r.acceptedIds().size === 6, 10_000, 'six deliveries');
+          expect(rx.deliveries).toHaveLength(6);
+          expect(rx.deliveries.every((d) => d.verified)).toBe(true);
+          expect(mostOpen).toBeLessThanOrEqual(2);
+          const page = await delivered(6);
+          expect(page.messages.every((m) => m.attempts === 1)).toBe(true);
+        } finally {
+          claim.mockRestore();
+        }
+      } finally {
+        await sut.close();
+      }
+    }, 30_000);
+
+    it('gives a leased message that waited too long for a slot back to the table, and it is delivered once', async () => {
+      const sut = await WebhooksHarness.start({ policy: testPolicy({ endpointConcurrency: 1 }) });
+      try {
+        const tenant = sut.addTenant();
+        let secret = '';
+        let slow = false;
+        const rx = await receiver({
+          secrets: () => [secret],
+          answer: () => ({ status: 204, delayMs: slow ? 1_500 : 0 }),
+        });
+        const endpoint = await sut.createEndpoint(tenant, { url: rx.url });
+        secret = endpoint.secret as string;
+        const list = () =>
+          sut.client.request('webhooks.message.list', { tenantId: tenant.id, endpointId: endpoint.id });
+        // Three quick deliveries: the endpoint's pace lets it hold more than its cap of one.
+        await sut.publish(durableEvent(tenant), durableEvent(tenant), durableEvent(tenant));
+        await sut.eventually(list, (p) => p.messages.filter((m) => m.status === 'delivered').length === 3);
+        const release = jest.spyOn(sut.get(MessagesRepository), 'release');
+        try {
+          // One starts and hangs for 1.5 s; two wait in memory longer than they may (1 s with this policy).
+          slow = true;
+          await sut.publish(durableEvent(tenant), durableEvent(tenant), durableEvent(tenant));
+          await rx.waitFor((r) => r.deliveries.length === 4, 10_000, 'the slow delivery');
+          slow = false;
+          const page = await sut.eventually(
+            list,
+            (p) => p.messages.length === 6 && p.messages.every((m) => m.status === 'delivered'),
+          );
+          expect(release).toHaveBeenCalled();
+          expect(release.mock.calls.flatMap(([messages]) => messages)).toHaveLength(2);
+          expect(page.messages.every((m) => m.attempts === 1)).toBe(true);
+          expect(rx.deliveries).toHaveLength(6);
+          expect(rx.acceptedIds().size).toBe(6);
+        } finally {
+          release.mockRestore();
+        }
+      } finally {
+        await sut.close();
+      }
+    }, 30_000);
+
+    it('a message leased by the ingest of a process that dies before delivering it is claimed after the lease', async () => {
+      const policy = testPolicy({ httpTimeoutMs: 1_000, leaseMs: 2_000 });
+      const sut = await WebhooksHarness.start({ policy });
+      try {
+        const tenant = sut.addTenant();
+        let secret = '';
+        const rx = await receiver({ secrets: () => [secret] });
+        const endpoint = await sut.createEndpoint(tenant, { url: rx.url });
+        secret = endpoint.secret as string;
+        // A first delivery: the engine is up and has caught up with the table.
+        await sut.publish(durableEvent(tenant));
+        await rx.waitFor((r) => r.deliveries.length === 1, 10_000, 'a first delivery');
+        rx.deliveries.splice(0);
+        // The insert commits with its lease, then the process "dies": the messages never reach the engine.
+        const engine = sut.get(DeliveryEngine);
+        const handOff = engine.handOff.bind(engine);
+        const lost: ClaimedMessage[] = [];
+        const spy = jest.spyOn(engine, 'handOff').mockImplementationOnce((reserved, leased) => {
+          lost.push(...leased);
+          handOff(reserved, []);
+        });
+
+        const publishedAt = Date.now();
+        await sut.publish(durableEvent(tenant));
+        expect(lost).toHaveLength(1);
+        const [row] = (await sut.database.query(
+          `SELECT status, lease_id, lease_until > now() AS leased FROM webhooks.messages WHERE id = $1`,
+          [lost[0]?.id],
+        )) as Array<{ status: string; lease_id: string | null; leased: boolean }>;
+        expect(row).toEqual({ status: 'pending', lease_id: lost[0]?.leaseId, leased: true });
+
+        // The engine keeps claiming every 25 ms, yet the lease holds the message until it runs out.
+        await sleep(1_000);
+        expect(rx.deliveries).toHaveLength(0);
+        await rx.waitFor((r) => r.deliveries.length === 1, 10_000, 'the delivery after the lease');
+        expect(rx.deliveries[0]?.webhookId).toBe(lost[0]?.id);
+        expect(rx.deliveries[0]?.verified).toBe(true);
+        expect((rx.deliveries[0]?.receivedAt ?? 0) - publishedAt).toBeGreaterThanOrEqual(1_900);
+        const detail = await sut.eventually(
+          () => sut.message(tenant, lost[0]?.id as string),
+          (m) => m.status === 'delivered',
+        );
+        expect(detail.attemptLog.map((a) => [a.outcome, a.trigger])).toEqual([['success', 'initial']]);
+        await sleep(300);
+        expect(rx.deliveries).toHaveLength(1);
+        spy.mockRestore();
       } finally {
         await sut.close();
       }

@@ -135,6 +135,12 @@ export class WebhooksHarness {
     return { app, close };
   }
 
+  /** A provider of the main app (to observe or interpose on one of its parts). */
+  get<T>(type: abstract new (...args: never[]) => T): T {
+    if (!this.app) throw new Error('not started');
+    return this.app.app.get(type);
+  }
+
   /** Stops the main app without closing the database (a crashed or stopped replica). */
   async stopApp(): Promise<void> {
     const app = this.app;

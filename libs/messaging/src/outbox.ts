@@ -70,6 +70,11 @@ export async function writeOutbox(
   events: readonly DurableEvent[],
 ): Promise<void> {
   const table = outboxTable(schema);
+  validateOutboxEvents(events);
+  await insertOutboxRows(writer, table, events);
+}
+
+function validateOutboxEvents(events: readonly DurableEvent[]): void {
   for (const event of events) {
     try {
       validatePayload(DurableEvent, JSON.parse(JSON.stringify(event)) as unknown);
@@ -78,6 +83,9 @@ export async function writeOutbox(
       throw new Error(`invalid durable event ${String(event.id)}: ${String(err)}`, { cause: err });
     }
   }
+}
+
+async function insertOutboxRows(writer: OutboxWriter, table: string, events: readonly DurableEvent[]): Promise<void> {
   for (let start = 0; start < events.length; start += WRITE_CHUNK) {
     const chunk = events.slice(start, start + WRITE_CHUNK);
     const values = chunk.map((_, i) => `($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4}::jsonb)`);
@@ -86,6 +94,82 @@ export async function writeOutbox(
       `INSERT INTO ${table} (id, type, tenant_id, event) VALUES ${values.join(', ')} ON CONFLICT (id) DO NOTHING`,
       parameters,
     );
+  }
+}
+
+interface QueuedWrite {
+  events: readonly DurableEvent[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit for outbox writes made outside a transaction (an app whose state lives elsewhere, like the token
+ * app's sessions in Redis): writes that arrive while one is being committed wait for it, then go together as
+ * one multi-row INSERT, so one round trip and one fsync'd commit serve many callers under load. Nothing waits
+ * when the writer is idle (the first write goes at once), and each caller's promise resolves only once the
+ * commit that holds its events is done, so nothing is acknowledged before it is durable; if that commit fails,
+ * every caller in it gets the error and none of their events was written (one statement; only a single write of
+ * more than 1,000 events takes several, as `writeOutbox` does). Each caller's events
+ * are validated on its own before they join a group, so an invalid event fails only its own caller.
+ */
+export class OutboxGroupWriter {
+  private readonly table: string;
+  private queue: QueuedWrite[] = [];
+  private committing = false;
+
+  constructor(
+    private readonly writer: OutboxWriter,
+    schema: string,
+  ) {
+    this.table = outboxTable(schema);
+  }
+
+  /** Resolves once the events are committed (an id already there is skipped); rejects if their commit failed. */
+  write(events: readonly DurableEvent[]): Promise<void> {
+    try {
+      validateOutboxEvents(events);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (events.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
+      if (!this.committing) void this.commitQueued();
+    });
+  }
+
+  private async commitQueued(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.takeGroup();
+        // One id once per statement: two callers ending the same session write the same event.
+        const byId = new Map<string, DurableEvent>();
+        for (const write of group) for (const e of write.events) if (!byId.has(e.id)) byId.set(e.id, e);
+        try {
+          await insertOutboxRows(this.writer, this.table, [...byId.values()]);
+          for (const write of group) write.resolve();
+        } catch (err) {
+          for (const write of group) write.reject(err);
+        }
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  /** The queued writes up to one statement's worth of rows (a larger single write still goes whole). */
+  private takeGroup(): QueuedWrite[] {
+    let rows = 0;
+    let taken = 0;
+    while (taken < this.queue.length) {
+      const next = (this.queue[taken] as QueuedWrite).events.length;
+      if (taken > 0 && rows + next > WRITE_CHUNK) break;
+      rows += next;
+      taken++;
+    }
+    return this.queue.splice(0, taken);
   }
 }
 
@@ -111,6 +195,8 @@ const CLEANUP_EVERY_MS = 60_000;
 const MEASURE_EVERY_MS = 1000;
 /** A nudged round waits this long, so that the writes of a burst go out in one batch. */
 const NUDGE_COALESCE_MS = 2;
+/** Published rows wait at most this long to be marked by the next claim statement before a round marks them. */
+const MARK_DEFER_MS = 50;
 const CLEANUP_CHUNK = 10_000;
 
 const pendingGauge = () =>
@@ -162,6 +248,14 @@ export class OutboxRelay {
   private lastMeasure = 0;
   /** A nudged round is scheduled (within NUDGE_COALESCE_MS). */
   private nudgeDue = false;
+  /**
+   * Ids published and not yet marked because another claim follows at once: that claim statement marks them
+   * (one statement per batch under load instead of a claim and a mark), and a round follows within
+   * MARK_DEFER_MS in any case. Until marked they
+   * stay under this relay's lease, and this relay's claims skip them; a crash before the mark republishes
+   * them, which the stream drops as duplicates (the same case as a crash between publish and mark before).
+   */
+  private unmarked: string[] = [];
 
   constructor(
     private readonly dataSource: Pick<DataSource, 'query'>,
@@ -203,6 +297,9 @@ export class OutboxRelay {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    await this.markPublished().catch((err: unknown) => {
+      this.logger.warn(`outbox ${this.schema}: published rows not marked, they will be sent again: ${String(err)}`);
+    });
   }
 
   /**
@@ -215,8 +312,10 @@ export class OutboxRelay {
     for (;;) {
       const sent = await this.publishBatch();
       total += sent;
-      if (sent < this.batchSize) return total;
+      if (sent < this.batchSize) break;
     }
+    await this.markPublished();
+    return total;
   }
 
   private schedule(delayMs: number): void {
@@ -233,7 +332,8 @@ export class OutboxRelay {
       if (this.stopped) return;
       const again = this.again;
       this.again = false;
-      this.schedule(this.failures > 0 ? this.backoffMs() : again ? NUDGE_COALESCE_MS : this.pollIntervalMs);
+      const next = this.failures > 0 ? this.backoffMs() : again ? NUDGE_COALESCE_MS : this.pollIntervalMs;
+      this.schedule(this.unmarked.length > 0 ? Math.min(next, MARK_DEFER_MS) : next);
     });
   }
 
@@ -264,18 +364,24 @@ export class OutboxRelay {
   }
 
   private async publishBatch(): Promise<number> {
+    const marking = this.unmarked;
     const rows: ClaimedRow[] = await this.dataSource.query(
-      `WITH claimed AS (
+      `WITH marked AS (
+         UPDATE ${this.table} SET published_at = now(), claimed_until = NULL WHERE id = ANY($3::text[])
+       ), claimed AS (
          UPDATE ${this.table} SET claimed_until = now() + ($1::int * interval '1 millisecond')
          WHERE seq IN (
            SELECT seq FROM ${this.table}
            WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+             AND NOT (id = ANY($3::text[]))
            ORDER BY seq LIMIT $2
            FOR UPDATE SKIP LOCKED)
          RETURNING id, seq, event)
        SELECT id, seq, event FROM claimed ORDER BY seq`,
-      [this.leaseMs, this.batchSize],
+      [this.leaseMs, this.batchSize, marking],
     );
+    // Marked with that statement (it committed): a later publish failure must not mark them again.
+    if (marking.length > 0) this.unmarked = this.unmarked.slice(marking.length);
     if (rows.length === 0) return 0;
     const ids = rows.map((r) => r.id);
     const events = rows.map((r) => (typeof r.event === 'string' ? (JSON.parse(r.event) as DurableEvent) : r.event));
@@ -288,12 +394,23 @@ export class OutboxRelay {
         .catch(() => undefined);
       throw err;
     }
+    this.unmarked = this.unmarked.concat(ids);
+    this.published.inc({ outbox: this.schema }, rows.length);
+    // Under load another claim follows at once (a full batch, or a write nudged the relay meanwhile): it marks
+    // these. Otherwise they are marked now, as before, so an idle relay leaves nothing unmarked.
+    if (rows.length < this.batchSize && !this.again) await this.markPublished();
+    return rows.length;
+  }
+
+  /** Marks what was published and not yet marked, with a statement of its own (flush, stop). */
+  private async markPublished(): Promise<void> {
+    const marking = this.unmarked;
+    if (marking.length === 0) return;
     await this.dataSource.query(
       `UPDATE ${this.table} SET published_at = now(), claimed_until = NULL WHERE id = ANY($1)`,
-      [ids],
+      [marking],
     );
-    this.published.inc({ outbox: this.schema }, rows.length);
-    return rows.length;
+    this.unmarked = this.unmarked.slice(marking.length);
   }
 
   private async cleanUp(): Promise<void> {

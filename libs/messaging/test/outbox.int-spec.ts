@@ -17,11 +17,13 @@ import {
   connectNats,
   DurableStreams,
   JetStreamDurableEvents,
+  OutboxGroupWriter,
   OutboxRelay,
   outboxMigrationSql,
   writeOutbox,
   type DurableEventPublisher,
   type OutboxRelayOptions,
+  type OutboxWriter,
 } from '#messaging';
 import { metricsRegistry } from '#observability';
 import { openDatabase, type DatabaseTarget } from '#storage';
@@ -176,7 +178,115 @@ describe.each(TARGETS)('outbox on %s', (_label, kind) => {
     });
   });
 
+  describe('OutboxGroupWriter', () => {
+    /** The database, with every statement recorded and the first one held until `release`. */
+    const heldWriter = () => {
+      const statements: string[] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const writer: OutboxWriter = {
+        query: async (sql: string, parameters?: unknown[]) => {
+          statements.push(sql);
+          if (statements.length === 1) await gate;
+          return database.query(sql, parameters);
+        },
+      };
+      return { writer, statements, release };
+    };
+
+    it('should commit the writes that arrive during a commit together, each acknowledged after its own commit', async () => {
+      const { writer, statements, release } = heldWriter();
+      const sut = new OutboxGroupWriter(writer, schema);
+      const first = event();
+      const later = Array.from({ length: 5 }, () => event());
+      const acknowledged: string[] = [];
+      const track = (e: DurableEvent, p: Promise<void>) => p.then(() => void acknowledged.push(e.id));
+
+      const writes = [track(first, sut.write([first]))];
+      await sleep(20);
+      // The same session ended twice: one row.
+      writes.push(...later.map((e) => track(e, sut.write([e]))), track(later[0], sut.write([later[0]])));
+      await sleep(50);
+      expect(acknowledged).toEqual([]);
+      expect(await rows()).toEqual([]);
+
+      release();
+      await Promise.all(writes);
+      expect(statements).toHaveLength(2);
+      expect(acknowledged[0]).toBe(first.id);
+      expect((await rows()).map((r) => r.id).sort()).toEqual([first, ...later].map((e) => e.id).sort());
+    });
+
+    it('should fail every write of a failed commit, and write nothing of them', async () => {
+      const { writer, release } = heldWriter();
+      const sut = new OutboxGroupWriter(
+        {
+          query: (sql, parameters) =>
+            parameters?.includes(doomed[0].id)
+              ? Promise.reject(new Error('database down'))
+              : writer.query(sql, parameters),
+        },
+        schema,
+      );
+      const first = event();
+      const doomed = [event(), event()];
+      const firstWrite = sut.write([first]);
+      await sleep(20);
+      const results = Promise.allSettled(doomed.map((e) => sut.write([e])));
+      release();
+      await firstWrite;
+      expect((await results).map((r) => r.status)).toEqual(['rejected', 'rejected']);
+      expect((await rows()).map((r) => r.id)).toEqual([first.id]);
+
+      const after = event();
+      await sut.write([after]);
+      expect((await rows()).map((r) => r.id)).toEqual([first.id, after.id]);
+    });
+
+    it('should refuse an invalid event on its own caller only', async () => {
+      const sut = new OutboxGroupWriter(database, schema);
+      const good = event();
+      const [bad, ok] = await Promise.allSettled([sut.write([{ ...event(), id: 'evt_short' }]), sut.write([good])]);
+      expect(bad.status).toBe('rejected');
+      expect(String((bad as PromiseRejectedResult).reason)).toContain('invalid durable event evt_short');
+      expect(ok.status).toBe('fulfilled');
+      expect((await rows()).map((r) => r.id)).toEqual([good.id]);
+    });
+  });
+
   describe('OutboxRelay', () => {
+    it('should mark a batch published with the statement that claims the next one', async () => {
+      const publisher = new TestPublisher();
+      await writeOutbox(
+        database,
+        schema,
+        Array.from({ length: 1203 }, () => event()),
+      );
+      const statements: string[] = [];
+      const counting = {
+        query: (sql: string, parameters?: unknown[]) => (statements.push(sql), database.query(sql, parameters)),
+      };
+      const sut = new OutboxRelay(counting, schema, publisher, log(), { pollIntervalMs: 60_000 });
+
+      await expect(sut.flush()).resolves.toBe(1203);
+
+      // Three claims (the second and third also mark), and one mark at the end: not a claim and a mark per batch.
+      expect(statements).toHaveLength(4);
+      await expect(unpublished()).resolves.toEqual([]);
+    });
+
+    it('should mark published rows shortly after a round, without waiting for the next poll', async () => {
+      const publisher = new TestPublisher();
+      const sut = relay(publisher, { pollIntervalMs: 60_000 });
+      sut.start();
+      await sleep(100);
+      const pending = event();
+      await writeOutbox(database, schema, [pending]);
+      sut.nudge();
+      await eventually('the row marked', async () => ((await unpublished()).length === 0 ? true : undefined), 2_000);
+      expect(publisher.ids).toEqual([pending.id]);
+    });
+
     it('should publish in write order, at most 500 per batch, and mark every row published', async () => {
       const publisher = new TestPublisher();
       const events = Array.from({ length: 1203 }, () => event());

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HandoverError, type DurableEvent } from '#contracts';
-import { OutboxRelay, writeOutbox } from '#messaging';
+import { OutboxGroupWriter, OutboxRelay } from '#messaging';
 
 /** The token app's schema, which holds its outbox (`token.outbox`). */
 export const TOKEN_SCHEMA = 'token';
@@ -13,10 +13,18 @@ export const TOKEN_SCHEMA = 'token';
  */
 @Injectable()
 export class TokenOutbox implements OnApplicationBootstrap, OnModuleDestroy {
+  /**
+   * Group commit: concurrent logouts' events share one INSERT and one fsync'd commit (one per logout before),
+   * and each logout still returns only once the commit holding its event is done.
+   */
+  private readonly writer: OutboxGroupWriter;
+
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(DataSource) dataSource: DataSource,
     @Inject(OutboxRelay) private readonly relay: OutboxRelay,
-  ) {}
+  ) {
+    this.writer = new OutboxGroupWriter(dataSource, TOKEN_SCHEMA);
+  }
 
   onApplicationBootstrap(): void {
     this.relay.start();
@@ -29,7 +37,7 @@ export class TokenOutbox implements OnApplicationBootstrap, OnModuleDestroy {
   /** Durably records the events (an id already there is skipped); `temporarily_unavailable` when the database is down. */
   async write(events: readonly DurableEvent[]): Promise<void> {
     try {
-      await writeOutbox(this.dataSource, TOKEN_SCHEMA, events);
+      await this.writer.write(events);
     } catch (err) {
       throw HandoverError.unavailable('the token database is unavailable', err);
     }

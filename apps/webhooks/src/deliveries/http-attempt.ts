@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { request, type Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { AttemptOutcome } from '#contracts';
 import { OutboundBlockedError } from '#security';
 import { parseRetryAfter } from './retry-schedule.js';
@@ -51,8 +52,8 @@ function findBlocked(err: unknown): OutboundBlockedError | null {
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
-function isTimeout(err: unknown, timeout: AbortSignal): boolean {
-  if (timeout.aborted) return true;
+function isTimeout(err: unknown, timedOut: boolean): boolean {
+  if (timedOut) return true;
   const { name, code } = (err ?? {}) as { name?: unknown; code?: unknown };
   return name === 'TimeoutError' || (typeof code === 'string' && TIMEOUT_CODES.has(code));
 }
@@ -64,25 +65,72 @@ function describeError(err: unknown): string {
   return `${typeof code === 'string' ? `${code} ` : ''}${err.message}${cause}`.slice(0, 500);
 }
 
-/** Reads up to EXCERPT_BYTES of a body for the log and discards the rest (reading at most DRAIN_LIMIT_BYTES). */
-async function excerptOf(body: Dispatcher.ResponseData['body']): Promise<string | null> {
-  const kept: Buffer[] = [];
-  let keptBytes = 0;
-  let readBytes = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      readBytes += chunk.length;
-      if (keptBytes < EXCERPT_BYTES) {
-        const part = chunk.subarray(0, EXCERPT_BYTES - keptBytes);
-        kept.push(part);
-        keptBytes += part.length;
-      }
-      if (readBytes >= DRAIN_LIMIT_BYTES) break; // leaving the loop destroys the stream (and its socket)
-    }
-  } catch {
-    // The answer's status decides the attempt; an excerpt cut short by the timeout or a reset is still kept.
+/**
+ * Receives one attempt's answer through undici's dispatch API: the status, the headers, the first EXCERPT_BYTES
+ * of the body (read on to DRAIN_LIMIT_BYTES so the connection can be reused, cut off beyond). Lighter per
+ * attempt than `request()` (no AsyncResource, no body stream, no AbortSignal plumbing).
+ */
+class AttemptHandler implements Dispatcher.DispatchHandler {
+  statusCode: number | null = null;
+  headers: IncomingHttpHeaders = {};
+  private controller: Dispatcher.DispatchController | undefined;
+  private cutOff: Error | undefined;
+  private readonly kept: Buffer[] = [];
+  private keptBytes = 0;
+  private readBytes = 0;
+  private settled = false;
+
+  /** `settle` is called once: with null when the answer was read, else with why the attempt ended. */
+  constructor(private readonly settle: (err: Error | null) => void) {}
+
+  /**
+   * Cuts the attempt off (deadline, shutdown) and settles it now: undici stops it at once if it is under way,
+   * else as soon as it starts (nothing is sent then).
+   */
+  cancel(reason: Error): void {
+    if (this.controller) this.controller.abort(reason);
+    else this.cutOff = reason;
+    this.finish(reason);
   }
-  return keptBytes > 0 ? Buffer.concat(kept).toString('utf8') : null;
+
+  private finish(err: Error | null): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.settle(err);
+  }
+
+  excerpt(): string | null {
+    return this.keptBytes > 0 ? Buffer.concat(this.kept).toString('utf8') : null;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.cutOff) controller.abort(this.cutOff);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.statusCode = statusCode;
+    this.headers = headers;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.readBytes += chunk.length;
+    if (this.keptBytes < EXCERPT_BYTES) {
+      const part = chunk.subarray(0, EXCERPT_BYTES - this.keptBytes);
+      this.kept.push(part);
+      this.keptBytes += part.length;
+    }
+    // A long answer is not read to its end: the connection is closed instead.
+    if (this.readBytes >= DRAIN_LIMIT_BYTES) controller.abort(new Error('answer longer than the drain limit'));
+  }
+
+  onResponseEnd(): void {
+    this.finish(null);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.finish(err);
+  }
 }
 
 /**
@@ -91,36 +139,63 @@ async function excerptOf(body: Dispatcher.ResponseData['body']): Promise<string 
  */
 @Injectable()
 export class HttpAttemptSender {
+  /**
+   * The attempts in flight per shutdown signal, cut off together by one listener on it: a listener per attempt
+   * would pile up hundreds on the one signal.
+   */
+  private readonly following = new WeakMap<AbortSignal, Set<AttemptHandler>>();
+
   async send(attempt: HttpAttempt): Promise<HttpAttemptResult> {
     const started = performance.now();
-    const timeout = AbortSignal.timeout(attempt.timeoutMs);
     const latency = () => Math.round(performance.now() - started);
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    let handler: AttemptHandler | undefined;
+    let unfollow = () => {};
     try {
-      const response = await request(attempt.url, {
-        method: 'POST',
-        body: attempt.body,
-        headers: attempt.headers,
-        dispatcher: attempt.dispatcher,
-        signal: AbortSignal.any([timeout, attempt.signal]),
+      // Resolves once the answer is read (or given up on); the status decides the attempt once it is known.
+      await new Promise<void>((resolve, reject) => {
+        const url = new URL(attempt.url);
+        const h = new AttemptHandler((err) => {
+          clearTimeout(timer);
+          if (err && h.statusCode === null) reject(err);
+          else resolve();
+        });
+        handler = h;
+        // One timer per attempt: the deadline covers connect, request, headers and the excerpt, and settles the
+        // attempt at once, even one undici has not started yet.
+        timer = setTimeout(() => {
+          timedOut = true;
+          h.cancel(new Error(`no complete answer within ${attempt.timeoutMs} ms`));
+        }, attempt.timeoutMs);
+        unfollow = this.follow(attempt.signal, h);
+        attempt.dispatcher.dispatch(
+          {
+            origin: url.origin,
+            path: `${url.pathname}${url.search}`,
+            method: 'POST',
+            headers: attempt.headers,
+            body: attempt.body,
+          },
+          h,
+        );
       });
-      const responseExcerpt = await excerptOf(response.body);
-      const { statusCode } = response;
+      const statusCode = (handler as AttemptHandler).statusCode as number;
+      const headers = (handler as AttemptHandler).headers;
       return {
         outcome: outcomeOf(statusCode),
         statusCode,
         latencyMs: latency(),
-        responseExcerpt,
+        responseExcerpt: (handler as AttemptHandler).excerpt(),
         error: null,
         retryAfterMs:
-          statusCode === 429 || statusCode === 503
-            ? parseRetryAfter(response.headers['retry-after'], Date.now())
-            : null,
+          statusCode === 429 || statusCode === 503 ? parseRetryAfter(headers['retry-after'], Date.now()) : null,
         gone: statusCode === 410,
         blocked: null,
       };
     } catch (err) {
       const blocked = findBlocked(err);
-      const outcome: AttemptOutcome = blocked ? 'blocked' : isTimeout(err, timeout) ? 'timeout' : 'network_error';
+      const outcome: AttemptOutcome = blocked ? 'blocked' : isTimeout(err, timedOut) ? 'timeout' : 'network_error';
       return {
         outcome,
         statusCode: null,
@@ -136,6 +211,34 @@ export class HttpAttemptSender {
         gone: false,
         blocked,
       };
+    } finally {
+      clearTimeout(timer);
+      unfollow();
     }
+  }
+
+  /** Cuts `handler` off when `signal` aborts; returns how to stop following. */
+  private follow(signal: AbortSignal, handler: AttemptHandler): () => void {
+    const reason = () => (signal.reason instanceof Error ? signal.reason : new Error('attempt abandoned'));
+    if (signal.aborted) {
+      handler.cancel(reason());
+      return () => undefined;
+    }
+    let handlers = this.following.get(signal);
+    if (!handlers) {
+      const followers = new Set<AttemptHandler>();
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const h of followers) h.cancel(reason());
+        },
+        { once: true },
+      );
+      this.following.set(signal, followers);
+      handlers = followers;
+    }
+    const set = handlers;
+    set.add(handler);
+    return () => set.delete(handler);
   }
 }

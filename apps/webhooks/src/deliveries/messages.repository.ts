@@ -7,10 +7,9 @@ import type { ClaimedMessage } from './claimed-message.js';
 export interface ClaimRequest {
   /** At most this many messages. */
   limit: number;
-  /** Attempts this replica has in flight per endpoint. */
-  inFlight: ReadonlyMap<string, number>;
-  /** Per endpoint, in flight plus claimed stays within this. */
-  endpointLimit: number;
+  /** Per endpoint, at most this many (0: none); an endpoint not listed gets `defaultEndpointRoom`. */
+  endpointRoom: ReadonlyMap<string, number>;
+  defaultEndpointRoom: number;
   leaseMs: number;
 }
 
@@ -45,19 +44,19 @@ export class MessagesRepository {
 
   /**
    * Claims due messages: pending, due, and not leased (or leased by a worker that vanished: its lease ran out).
-   * Endpoints this replica has saturated are skipped before the scan's limit, and the others get at most their
-   * remaining room, so one slow endpoint's backlog never stands in front of the others'. `SKIP LOCKED` lets
-   * replicas claim side by side; each claim gets a fresh `lease_id`.
+   * Endpoints with no room are skipped before the scan's limit, and the others get at most their room, so one
+   * slow endpoint's backlog never stands in front of the others'. `SKIP LOCKED` lets replicas claim side by
+   * side; each claim gets a fresh `lease_id`.
    */
   async claim(request: ClaimRequest): Promise<ClaimedMessage[]> {
     const saturated: string[] = [];
-    const busyIds: string[] = [];
-    const busyCounts: number[] = [];
-    for (const [endpointId, count] of request.inFlight) {
-      if (count >= request.endpointLimit) saturated.push(endpointId);
-      else if (count > 0) {
-        busyIds.push(endpointId);
-        busyCounts.push(count);
+    const roomIds: string[] = [];
+    const rooms: number[] = [];
+    for (const [endpointId, room] of request.endpointRoom) {
+      if (room <= 0) saturated.push(endpointId);
+      else if (room !== request.defaultEndpointRoom) {
+        roomIds.push(endpointId);
+        rooms.push(room);
       }
     }
     const { rows } = await this.sql.query<ClaimRow>(
@@ -72,9 +71,9 @@ export class MessagesRepository {
        ), ranked AS (
          SELECT due.id, due.next_attempt_at,
                 row_number() OVER (PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.id) AS rank,
-                $3::int - COALESCE(busy.in_flight, 0) AS room
+                COALESCE(given.room, $3::int) AS room
            FROM due
-           LEFT JOIN unnest($4::uuid[], $5::int[]) AS busy(endpoint_id, in_flight) ON busy.endpoint_id = due.endpoint_id
+           LEFT JOIN unnest($4::uuid[], $5::int[]) AS given(endpoint_id, room) ON given.endpoint_id = due.endpoint_id
        ), picked AS (
          SELECT m.id
            FROM webhooks.messages m
@@ -96,9 +95,9 @@ export class MessagesRepository {
       [
         saturated,
         request.limit * SCAN_FACTOR,
-        request.endpointLimit,
-        busyIds,
-        busyCounts,
+        request.defaultEndpointRoom,
+        roomIds,
+        rooms,
         request.limit,
         request.leaseMs,
       ],
@@ -125,6 +124,19 @@ export class MessagesRepository {
         failingSince: asDate(r.failing_since),
       },
     }));
+  }
+
+  /**
+   * Gives leases up before they run out (messages handed over but not started), so that a claim can take the
+   * messages at once. Only the named leases: a message replayed or re-claimed meanwhile is left alone.
+   */
+  async release(messages: ReadonlyArray<Pick<ClaimedMessage, 'id' | 'leaseId'>>): Promise<void> {
+    await this.sql.query(
+      `UPDATE webhooks.messages m SET lease_until = NULL, lease_id = NULL
+         FROM unnest($1::text[], $2::uuid[]) AS u(id, lease_id)
+        WHERE m.id = u.id AND m.lease_id = u.lease_id`,
+      [messages.map((m) => m.id), messages.map((m) => m.leaseId)],
+    );
   }
 
   /** Per endpoint, how long its oldest due message has waited (seconds); endpoints with nothing due are absent. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
+import { SecretBox } from '#security';
 import { EndpointSecrets } from './endpoint-secrets.js';
 
 describe(EndpointSecrets.name, () => {
@@ -28,6 +29,27 @@ describe(EndpointSecrets.name, () => {
   it('should not open under another secret key', () => {
     const other = new EndpointSecrets(randomBytes(32));
     expect(() => other.signingSecrets(endpoint(), now)).toThrow();
+  });
+
+  it('should open each sealed value once, and serve a rotated secret at once', () => {
+    const secrets = new EndpointSecrets(randomBytes(32));
+    const sealed = secrets.seal('e1', 'whsec_first');
+    const first = { id: 'e1', secret: sealed, previousSecret: null, previousSecretValidUntil: null };
+    const open = jest.spyOn(SecretBox.prototype, 'open');
+    try {
+      expect(secrets.signingSecrets(first, now)).toEqual(['whsec_first']);
+      expect(secrets.signingSecrets(first, now)).toEqual(['whsec_first']);
+      expect(open).toHaveBeenCalledTimes(1);
+    } finally {
+      open.mockRestore();
+    }
+    const rotated = { ...first, secret: secrets.seal('e1', 'whsec_second'), previousSecret: sealed };
+    expect(secrets.signingSecrets({ ...rotated, previousSecretValidUntil: new Date(now + 1) }, now)).toEqual([
+      'whsec_second',
+      'whsec_first',
+    ]);
+    // The cache is keyed by the endpoint too: a value that opened for e1 still does not open for e2.
+    expect(() => secrets.signingSecrets({ ...first, id: 'e2' }, now)).toThrow();
   });
 
   it('should have no secret for a back-channel logout endpoint', () => {

@@ -1,9 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DurableEvent, HandoverError, validatePayload } from '#contracts';
+import { DurableEvent, HandoverError, validatePayload, type EndpointKind, type WebhookEventType } from '#contracts';
 import { Sql } from '../database/sql.js';
+import type { ClaimedMessage } from '../deliveries/claimed-message.js';
 import { DeliveryEngine } from '../deliveries/delivery-engine.js';
+import { asDate } from '../endpoints/endpoint.record.js';
 import { SubscriptionCache } from '../endpoints/subscription-cache.js';
 import { WebhooksMetrics } from '../webhooks.metrics.js';
+import { WebhookPolicy } from '../webhooks.policy.js';
 import { messageIdOf } from './message-id.js';
 
 interface NewMessage {
@@ -11,8 +14,25 @@ interface NewMessage {
   endpointId: string;
   tenantId: string;
   eventId: string;
-  eventType: string;
+  eventType: WebhookEventType;
   payload: string;
+}
+
+/** A row the insert wrote; the endpoint's columns only for a message leased to this replica. */
+interface InsertedRow {
+  id: string;
+  status: 'pending' | 'failed';
+  lease_id: string | null;
+  endpoint_id: string;
+  tenant_slug: string | null;
+  vendor: string | null;
+  kind: EndpointKind | null;
+  url: string | null;
+  enabled: boolean | null;
+  secret: string | null;
+  previous_secret: string | null;
+  previous_secret_valid_until: Date | string | null;
+  failing_since: Date | string | null;
 }
 
 /**
@@ -29,6 +49,7 @@ export class EventIngestService {
     @Inject(SubscriptionCache) private readonly subscriptions: SubscriptionCache,
     @Inject(DeliveryEngine) private readonly engine: DeliveryEngine,
     @Inject(WebhooksMetrics) private readonly metrics: WebhooksMetrics,
+    @Inject(WebhookPolicy) private readonly policy: WebhookPolicy,
   ) {}
 
   readonly handle = async (batch: DurableEvent[]): Promise<void> => {
@@ -59,9 +80,20 @@ export class EventIngestService {
       }
     }
     if (messages.length === 0) return;
-    const inserted = await this.insert(messages);
-    this.metrics.messagesCreated(inserted.pending, inserted.failed);
-    if (inserted.pending > 0) this.engine.nudge();
+    const reserved = this.engine.reserve(messages.map((m) => m.endpointId));
+    let leased: ClaimedMessage[] = [];
+    try {
+      const inserted = await this.insert(messages, reserved);
+      leased = inserted.leased;
+      this.metrics.messagesCreated(inserted.pending, inserted.failed);
+      // Messages left to the table (not handed over) are claimed now rather than at the next poll.
+      if (inserted.pending > leased.length) this.engine.nudge();
+    } finally {
+      this.engine.handOff(
+        messages.filter((_, i) => reserved[i]).map((m) => m.endpointId),
+        leased,
+      );
+    }
   };
 
   private valid(raw: DurableEvent): DurableEvent[] {
@@ -78,20 +110,34 @@ export class EventIngestService {
   /**
    * One multi-row insert. The endpoint is joined afresh: a deleted endpoint gets nothing, and a disabled one gets
    * a `failed` message (kept for replay) instead of a pending one. A message that exists already is left alone.
+   * A pending message the engine reserved a place for is leased to this replica by the same statement, exactly
+   * as a claim would lease it, and comes back with its endpoint: no claim query on the happy path.
    */
-  private async insert(messages: NewMessage[]): Promise<{ pending: number; failed: number }> {
-    const { rows } = await this.sql.query<{ status: 'pending' | 'failed' }>(
-      `INSERT INTO webhooks.messages
-         (id, endpoint_id, tenant_id, event_id, event_type, payload, status, next_attempt_at, last_error)
-       SELECT u.id, u.endpoint_id, u.tenant_id, u.event_id, u.event_type, u.payload,
-              CASE WHEN e.enabled THEN 'pending' ELSE 'failed' END,
-              CASE WHEN e.enabled THEN now() END,
-              CASE WHEN e.enabled THEN NULL ELSE 'endpoint disabled' END
-         FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[])
-              AS u(id, endpoint_id, tenant_id, event_id, event_type, payload)
-         JOIN webhooks.endpoints e ON e.id = u.endpoint_id AND e.tenant_id = u.tenant_id
-       ON CONFLICT DO NOTHING
-       RETURNING status`,
+  private async insert(
+    messages: NewMessage[],
+    reserved: readonly boolean[],
+  ): Promise<{ pending: number; failed: number; leased: ClaimedMessage[] }> {
+    const { rows } = await this.sql.query<InsertedRow>(
+      `WITH inserted AS (
+         INSERT INTO webhooks.messages
+           (id, endpoint_id, tenant_id, event_id, event_type, payload, status, next_attempt_at, last_error,
+            lease_until, lease_id)
+         SELECT u.id, u.endpoint_id, u.tenant_id, u.event_id, u.event_type, u.payload,
+                CASE WHEN e.enabled THEN 'pending' ELSE 'failed' END,
+                CASE WHEN e.enabled THEN now() END,
+                CASE WHEN e.enabled THEN NULL ELSE 'endpoint disabled' END,
+                CASE WHEN e.enabled AND u.leased THEN now() + make_interval(secs => $8::double precision / 1000) END,
+                CASE WHEN e.enabled AND u.leased THEN gen_random_uuid() END
+           FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::boolean[])
+                AS u(id, endpoint_id, tenant_id, event_id, event_type, payload, leased)
+           JOIN webhooks.endpoints e ON e.id = u.endpoint_id AND e.tenant_id = u.tenant_id
+         ON CONFLICT DO NOTHING
+         RETURNING id, endpoint_id, status, lease_id
+       )
+       SELECT i.id, i.status, i.lease_id, i.endpoint_id, e.tenant_slug, e.vendor, e.kind, e.url, e.enabled,
+              e.secret, e.previous_secret, e.previous_secret_valid_until, e.failing_since
+         FROM inserted i
+         LEFT JOIN webhooks.endpoints e ON i.lease_id IS NOT NULL AND e.id = i.endpoint_id`,
       [
         messages.map((m) => m.id),
         messages.map((m) => m.endpointId),
@@ -99,9 +145,41 @@ export class EventIngestService {
         messages.map((m) => m.eventId),
         messages.map((m) => m.eventType),
         messages.map((m) => m.payload),
+        reserved,
+        this.policy.leaseMs,
       ],
     );
-    const pending = rows.filter((r) => r.status === 'pending').length;
-    return { pending, failed: rows.length - pending };
+    const byId = new Map(messages.map((m) => [m.id, m]));
+    const leased: ClaimedMessage[] = [];
+    let pending = 0;
+    for (const r of rows) {
+      if (r.status !== 'pending') continue;
+      pending++;
+      const m = byId.get(r.id);
+      if (r.lease_id === null || !m || r.kind === null) continue;
+      leased.push({
+        id: r.id,
+        leaseId: r.lease_id,
+        tenantId: m.tenantId,
+        eventType: m.eventType,
+        payload: m.payload,
+        attempts: 0,
+        scheduleStep: 0,
+        trigger: 'initial',
+        endpoint: {
+          id: r.endpoint_id,
+          tenantSlug: r.tenant_slug as string,
+          vendor: r.vendor as string,
+          kind: r.kind,
+          url: r.url as string,
+          enabled: r.enabled === true,
+          secret: r.secret,
+          previousSecret: r.previous_secret,
+          previousSecretValidUntil: asDate(r.previous_secret_valid_until),
+          failingSince: asDate(r.failing_since),
+        },
+      });
+    }
+    return { pending, failed: rows.length - pending, leased };
   }
 }

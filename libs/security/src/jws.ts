@@ -4,15 +4,22 @@ import { sign, verify, type KeyObject } from 'node:crypto';
  * Signs a compact JWS with ES256 through node:crypto and a KeyObject made once per key. It produces exactly
  * what jose's SignJWT does (RFC 7515 compact form, the raw R||S signature of RFC 7518 §3.4), at less than half
  * the CPU per signature on this path (46 µs against 107 µs, bench/README.md): signing is on every exchange.
+ * The signature is computed on libuv's thread pool (node:crypto's callback form), not on the event loop: under
+ * load the ECDSA math (~60–160 µs) then runs beside the JavaScript of other requests, which in embedded mode (one
+ * event loop for all five apps) raised the exchange rate by 20–30 % (bench/README.md).
  */
 export function signEs256Jws(
   header: Record<string, unknown>,
   payload: Record<string, unknown>,
   key: KeyObject,
-): string {
+): Promise<string> {
   const input = `${base64url(JSON.stringify({ ...header, alg: 'ES256' }))}.${base64url(JSON.stringify(payload))}`;
-  const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
-  return `${input}.${signature.toString('base64url')}`;
+  return new Promise((resolve, reject) => {
+    sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }, (err, signature) => {
+      if (err) reject(err);
+      else resolve(`${input}.${signature.toString('base64url')}`);
+    });
+  });
 }
 
 function base64url(text: string): string {
@@ -76,7 +83,7 @@ export async function verifyEs256Jwt(
   }
   const payloadBytes = decodeSegment(encodedPayload, 'payload');
   const key = es256PublicKey(await keyFor(header));
-  if (!verifies(Buffer.from(`${encodedHeader}.${encodedPayload}`, 'latin1'), key, signature)) {
+  if (!(await verifies(Buffer.from(`${encodedHeader}.${encodedPayload}`, 'latin1'), key, signature))) {
     throw new JwsInvalid('signature verification failed');
   }
   const payload = jsonObject(payloadBytes, 'payload');
@@ -116,12 +123,15 @@ function es256PublicKey(key: KeyObject): KeyObject {
   return key;
 }
 
-function verifies(input: Buffer, key: KeyObject, signature: Buffer): boolean {
-  try {
-    return verify('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, signature);
-  } catch {
-    return false;
-  }
+/** On the thread pool, like signing (see `signEs256Jws`); any failure of the check is "does not verify". */
+function verifies(input: Buffer, key: KeyObject, signature: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      verify('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, signature, (err, valid) => resolve(!err && valid));
+    } catch {
+      resolve(false);
+    }
+  });
 }
 
 /** RFC 7519 §4.1 and RFC 9068 §4 as jose checks them (same tolerances, same order of comparison). */

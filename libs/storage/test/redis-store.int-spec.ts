@@ -297,16 +297,7 @@ describe(RedisShortLivedStore.name, () => {
       await server.start();
 
       // The client reconnects in the background (backoff at most 1 s); no one reconnects it by hand.
-      const deadline = Date.now() + 5000;
-      while (
-        !(await store.ping().then(
-          () => true,
-          () => false,
-        ))
-      ) {
-        if (Date.now() > deadline) throw new Error('the store did not recover within 5 s of Redis coming back');
-        await sleep(50);
-      }
+      await untilReachable(store);
       const k2 = key('after');
       await store.put(k2, 'after', 30);
       await expect(store.get(k2)).resolves.toBe('after');
@@ -315,16 +306,7 @@ describe(RedisShortLivedStore.name, () => {
 
     it('should fail calls within about a second while Redis is connected but hangs, then carry on', async () => {
       await server.start();
-      const deadline = Date.now() + 5000;
-      while (
-        !(await store.ping().then(
-          () => true,
-          () => false,
-        ))
-      ) {
-        if (Date.now() > deadline) throw new Error('the store did not recover within 5 s of Redis coming back');
-        await sleep(50);
-      }
+      await untilReachable(store);
       const k = key('hung');
       await store.put(k, 'before', 30);
 
@@ -363,3 +345,17 @@ describe(RedisShortLivedStore.name, () => {
     });
   });
 });
+
+/** Waits until the store answers again after Redis came back (at most 5 s). */
+async function untilReachable(store: { ping(): Promise<void> }): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (
+    !(await store.ping().then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    if (Date.now() > deadline) throw new Error('the store did not recover within 5 s of Redis coming back');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,10 +1,10 @@
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
-import { lastValueFrom, isObservable, defaultIfEmpty } from 'rxjs';
 import type { EventOf, EventSubject, ReplyOf, RequestOf, RequestSubject } from '#contracts';
 import { type InProcessBroker } from './in-process-broker.js';
 import { RpcClient } from './rpc-client.js';
 import { errorFromWire } from './wire.js';
 import type { HandlerExtras } from './handler.decorators.js';
+import { invokeHandler } from './invoke-handler.js';
 
 /** Nest transport strategy that registers an app's `@HandleRequest`/`@HandleEvent` methods on the broker. */
 export class InProcessServer extends Server implements CustomTransportStrategy {
@@ -47,8 +47,7 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
 
   private async invoke(handler: MessageHandler, data: unknown, subject?: string): Promise<unknown> {
     try {
-      const result: unknown = await handler(data, undefined);
-      return isObservable(result) ? await lastValueFrom(result.pipe(defaultIfEmpty(undefined))) : result;
+      return await invokeHandler(handler, data);
     } catch (err) {
       // Nest's exception zone hands back the filter's RpcErrorBody; rebuild the caller's error from it.
       throw errorFromWire(err, subject ?? 'an event');

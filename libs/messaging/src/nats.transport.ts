@@ -1,5 +1,4 @@
 import { ServerNats, type MessageHandler } from '@nestjs/microservices';
-import { defaultIfEmpty, isObservable, lastValueFrom } from 'rxjs';
 import {
   connect,
   createInbox,
@@ -21,6 +20,7 @@ import { busRequestDuration, REQUEST_ID_HEADER, requestContext, sanitizeRequestI
 import { RpcClient } from './rpc-client.js';
 import { errorFromWire, type WireReply } from './wire.js';
 import type { HandlerExtras } from './handler.decorators.js';
+import { invokeHandler } from './invoke-handler.js';
 
 export interface NatsSettings {
   url: string;
@@ -149,11 +149,6 @@ function readBatch(message: Msg): RequestItem[] | null {
   return batch.filter(
     (item): item is RequestItem => typeof item === 'object' && item !== null && typeof item.id === 'string',
   );
-}
-
-async function invokeHandler(handler: MessageHandler, data: unknown): Promise<unknown> {
-  const result: unknown = await handler(data, undefined);
-  return isObservable(result) ? await lastValueFrom(result.pipe(defaultIfEmpty(undefined))) : result;
 }
 
 /** A batch is sent early when it reaches either limit (NATS's max_payload is 1 MB by default). */

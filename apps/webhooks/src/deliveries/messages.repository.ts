@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AttemptTrigger, EndpointKind, WebhookEventType } from '#contracts';
+import type { AttemptTrigger, WebhookEventType } from '#contracts';
 import { Sql } from '../database/sql.js';
-import { asDate } from '../endpoints/endpoint.record.js';
-import type { ClaimedMessage } from './claimed-message.js';
+import { claimedEndpoint, type ClaimedEndpointColumns, type ClaimedMessage } from './claimed-message.js';
 
 export interface ClaimRequest {
   /** At most this many messages. */
@@ -13,25 +12,15 @@ export interface ClaimRequest {
   leaseMs: number;
 }
 
-interface ClaimRow {
+interface ClaimRow extends ClaimedEndpointColumns {
   id: string;
   lease_id: string;
-  endpoint_id: string;
   tenant_id: string;
   event_type: WebhookEventType;
   payload: string;
   attempts: number;
   schedule_step: number;
   next_trigger: AttemptTrigger;
-  tenant_slug: string;
-  vendor: string;
-  kind: EndpointKind;
-  url: string;
-  enabled: boolean;
-  secret: string | null;
-  previous_secret: string | null;
-  previous_secret_valid_until: Date | null;
-  failing_since: Date | null;
 }
 
 /** How far past the claim limit the scan for due messages looks, so per-endpoint caps still fill a claim. */
@@ -111,18 +100,7 @@ export class MessagesRepository {
       attempts: r.attempts,
       scheduleStep: r.schedule_step,
       trigger: r.next_trigger,
-      endpoint: {
-        id: r.endpoint_id,
-        tenantSlug: r.tenant_slug,
-        vendor: r.vendor,
-        kind: r.kind,
-        url: r.url,
-        enabled: r.enabled,
-        secret: r.secret,
-        previousSecret: r.previous_secret,
-        previousSecretValidUntil: asDate(r.previous_secret_valid_until),
-        failingSince: asDate(r.failing_since),
-      },
+      endpoint: claimedEndpoint(r),
     }));
   }
 

@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DurableEvent, HandoverError, validatePayload, type EndpointKind, type WebhookEventType } from '#contracts';
+import { DurableEvent, HandoverError, validatePayload, type WebhookEventType } from '#contracts';
 import { Sql } from '../database/sql.js';
-import type { ClaimedMessage } from '../deliveries/claimed-message.js';
+import { claimedEndpoint, type ClaimedEndpointColumns, type ClaimedMessage } from '../deliveries/claimed-message.js';
 import { DeliveryEngine } from '../deliveries/delivery-engine.js';
-import { asDate } from '../endpoints/endpoint.record.js';
 import { SubscriptionCache } from '../endpoints/subscription-cache.js';
 import { WebhooksMetrics } from '../webhooks.metrics.js';
 import { WebhookPolicy } from '../webhooks.policy.js';
@@ -18,22 +17,13 @@ interface NewMessage {
   payload: string;
 }
 
-/** A row the insert wrote; the endpoint's columns only for a message leased to this replica. */
-interface InsertedRow {
+/** A row the insert wrote; the endpoint's columns are null unless the message was leased to this replica. */
+type InsertedRow = {
   id: string;
   status: 'pending' | 'failed';
   lease_id: string | null;
   endpoint_id: string;
-  tenant_slug: string | null;
-  vendor: string | null;
-  kind: EndpointKind | null;
-  url: string | null;
-  enabled: boolean | null;
-  secret: string | null;
-  previous_secret: string | null;
-  previous_secret_valid_until: Date | string | null;
-  failing_since: Date | string | null;
-}
+} & { [K in Exclude<keyof ClaimedEndpointColumns, 'endpoint_id'>]: ClaimedEndpointColumns[K] | null };
 
 /**
  * Turns durable events into messages: one per event and subscribed endpoint, written in one statement per batch.
@@ -166,18 +156,7 @@ export class EventIngestService {
         attempts: 0,
         scheduleStep: 0,
         trigger: 'initial',
-        endpoint: {
-          id: r.endpoint_id,
-          tenantSlug: r.tenant_slug as string,
-          vendor: r.vendor as string,
-          kind: r.kind,
-          url: r.url as string,
-          enabled: r.enabled === true,
-          secret: r.secret,
-          previousSecret: r.previous_secret,
-          previousSecretValidUntil: asDate(r.previous_secret_valid_until),
-          failingSince: asDate(r.failing_since),
-        },
+        endpoint: claimedEndpoint(r as ClaimedEndpointColumns),
       });
     }
     return { pending, failed: rows.length - pending, leased };

@@ -210,6 +210,10 @@ describe(openDatabase.name, () => {
         await expect(count()).resolves.toBe(before);
       });
 
+      it('should start PostgreSQL with a 32 MB buffer pool (its 128 MB default held most of the embedded RSS)', async () => {
+        await expect(open.sut().query('SHOW shared_buffers')).resolves.toEqual([{ shared_buffers: '32MB' }]);
+      });
+
       it('should let transactions that run side by side all commit', async () => {
         const before = await count();
 

@@ -86,6 +86,13 @@ describe('TokenModule (embedded shape: PGlite, in-process bus, InProcessDurableE
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  it('should leave room in the outbox table for the relay lease updates to stay heap-only (fillfactor 70)', async () => {
+    const rows: Array<{ reloptions: string[] | null }> = await database.query(
+      `SELECT reloptions FROM pg_class WHERE oid = 'token.outbox'::regclass`,
+    );
+    expect(rows[0]?.reloptions).toEqual(['fillfactor=70']);
+  });
+
   it('should announce a session created, handed to a vendor and logged out, by its handle', async () => {
     const { sessionId } = await client.request('token.session.create', { tenantId, user, authMethod: 'password' });
     const handle = sessionHandle(sessionId);

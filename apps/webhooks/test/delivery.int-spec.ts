@@ -134,6 +134,13 @@ describe(WebhooksModule.name, () => {
       await sut?.close();
     });
 
+    it('leaves room in the queue table for lease updates to stay heap-only (fillfactor 70)', async () => {
+      const rows: Array<{ reloptions: string[] | null }> = await sut.database.query(
+        `SELECT reloptions FROM pg_class WHERE oid = 'webhooks.messages'::regclass`,
+      );
+      expect(rows[0]?.reloptions).toEqual(['fillfactor=70']);
+    });
+
     it('delivers to the endpoints subscribed to the type, of the named vendors only', async () => {
       const tenant = sut.addTenant(['vendor-a', 'vendor-b']);
       const other = sut.addTenant(['vendor-a']);

@@ -47,6 +47,17 @@ interface Round {
   seconds: number;
   cpuUsPerWebhook: Record<string, number>;
   rssMb: Record<string, number>;
+  /** Deliveries the webhooks app started for messages handed over by its ingest, and for messages it claimed. */
+  started: Record<'handoff' | 'claim', number>;
+}
+
+/** The webhooks app's `handover_webhook_messages_started_total`, by `via`, from its /metrics. */
+async function deliveriesStarted(stack: Stack): Promise<Record<'handoff' | 'claim', number>> {
+  const webhooks = stack.processes.find((p) => p.name === 'webhooks');
+  const text = await (await fetch(`http://127.0.0.1:${webhooks?.port}/metrics`)).text();
+  const count = (via: string) =>
+    Number(new RegExp(`^handover_webhook_messages_started_total\\{via="${via}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { handoff: count('handoff'), claim: count('claim') };
 }
 
 async function runRound(stack: Stack, n: number): Promise<Round> {
@@ -59,6 +70,7 @@ async function runRound(stack: Stack, n: number): Promise<Round> {
   const expected = LOGOUTS * ENDPOINTS;
 
   const returnedAt = new Map<string, number>();
+  const startedBefore = await deliveriesStarted(stack);
   const window = new Window(stack.groups, { services: servicePids() });
   window.start();
   const t0 = Date.now();
@@ -74,6 +86,7 @@ async function runRound(stack: Stack, n: number): Promise<Round> {
   while (delivered() < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   const w: WindowResult = window.stop();
   windows.push([windowStart, monotonicUs()]);
+  const startedAfter = await deliveriesStarted(stack);
 
   const lags: number[] = [];
   let last = t0;
@@ -112,6 +125,10 @@ async function runRound(stack: Stack, n: number): Promise<Round> {
       Object.entries({ ...w.cpuUs, ...w.serviceUs, loadgen: w.loadgenUs }).map(([k, us]) => [k, round(us / got)]),
     ),
     rssMb: w.rssMb,
+    started: {
+      handoff: startedAfter.handoff - startedBefore.handoff,
+      claim: startedAfter.claim - startedBefore.claim,
+    },
   };
 }
 
@@ -161,6 +178,8 @@ async function main(): Promise<void> {
       ['lost', mr(pick((r) => r.lost))],
       ['duplicates', mr(pick((r) => r.duplicates))],
       ['unverified', mr(pick((r) => r.unverified))],
+      ['deliveries started by hand-off from the ingest', mr(pick((r) => r.started.handoff))],
+      ['deliveries started by a claim', mr(pick((r) => r.started.claim))],
       ...procs.map((name) => [`peak RSS ${name}, MB`, mr(pick((r) => r.rssMb[name]))]),
       ...Object.keys(rounds[0]?.cpuUsPerWebhook ?? {}).map((name) => [
         `CPU µs per webhook, ${name}`,

@@ -301,6 +301,72 @@ describe(WebhooksModule.name, () => {
       }
     }, 30_000);
 
+    it('holds a burst for a fast endpoint back until slots free, instead of leaving it to the table', async () => {
+      const sut = await WebhooksHarness.start({ policy: testPolicy({ endpointConcurrency: 2 }) });
+      try {
+        const tenant = sut.addTenant();
+        let secret = '';
+        const rx = await receiver({ secrets: () => [secret], answer: () => ({ status: 204, delayMs: 2 }) });
+        const endpoint = await sut.createEndpoint(tenant, { url: rx.url });
+        secret = endpoint.secret as string;
+        // Twelve quick deliveries: the endpoint's pace (≥ 4 × its cap of 2 a second) marks it fast.
+        await sut.publish(...Array.from({ length: 12 }, () => durableEvent(tenant)));
+        await rx.waitFor((r) => r.acceptedIds().size === 12, 10_000, 'twelve deliveries');
+        // A burst of 24 in one batch: three times the 8 the engine may hold. With no claim possible, every one is
+        // delivered only if the ingest waited for room and handed it over.
+        const claim = jest.spyOn(sut.get(MessagesRepository), 'claim').mockResolvedValue([]);
+        try {
+          await sut.publish(...Array.from({ length: 24 }, () => durableEvent(tenant)));
+          await rx.waitFor((r) => r.acceptedIds().size === 36, 10_000, 'the burst');
+          expect(rx.deliveries).toHaveLength(36);
+          expect(rx.deliveries.every((d) => d.verified)).toBe(true);
+        } finally {
+          claim.mockRestore();
+        }
+        // Each message stored once, and every one recorded delivered at its first attempt.
+        const [row] = await sut.eventually(
+          async () =>
+            (await sut.database.query(
+              `SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'delivered' AND attempts = 1)::int AS delivered
+                 FROM webhooks.messages WHERE endpoint_id = $1`,
+              [endpoint.id],
+            )) as Array<{ n: number; delivered: number }>,
+          ([r]) => r?.delivered === 36,
+        );
+        expect(row).toEqual({ n: 36, delivered: 36 });
+      } finally {
+        await sut.close();
+      }
+    }, 30_000);
+
+    it('leaves a slow endpoint’s overflow to the table at once: it holds back no other endpoint', async () => {
+      const sut = await WebhooksHarness.start({ policy: testPolicy({ endpointConcurrency: 1 }) });
+      try {
+        const tenant = sut.addTenant();
+        let secret = '';
+        const slow = await receiver({ secrets: () => [secret], answer: () => ({ status: 204, delayMs: 1_000 }) });
+        const endpoint = await sut.createEndpoint(tenant, { url: slow.url });
+        secret = endpoint.secret as string;
+        await sut.publish(durableEvent(tenant));
+        await slow.waitFor((r) => r.deliveries.length === 1, 10_000, 'a first delivery under way');
+        // Five more while the one slot is taken: the ingest stores them without waiting for room.
+        const wait = jest.spyOn(sut.get(DeliveryEngine), 'slotFreed');
+        try {
+          await sut.publish(...Array.from({ length: 5 }, () => durableEvent(tenant)));
+          expect(wait).not.toHaveBeenCalled();
+        } finally {
+          wait.mockRestore();
+        }
+        const [row] = (await sut.database.query(
+          `SELECT count(*)::int AS n FROM webhooks.messages WHERE endpoint_id = $1 AND status = 'pending'`,
+          [endpoint.id],
+        )) as Array<{ n: number }>;
+        expect(row?.n).toBeGreaterThanOrEqual(5);
+      } finally {
+        await sut.close();
+      }
+    }, 30_000);
+
     it('gives a leased message that waited too long for a slot back to the table, and it is delivered once', async () => {
       const sut = await WebhooksHarness.start({ policy: testPolicy({ endpointConcurrency: 1 }) });
       try {

@@ -28,6 +28,9 @@ const READY_MIN_WAIT_MS = 20;
 /** An endpoint's pace: attempts completed per this window. */
 const PACE_WINDOW_MS = 1_000;
 
+/** Where the ingest's new message for an endpoint goes (see `handOffPlan`). */
+export type HandOffPlace = 'now' | 'soon' | 'table';
+
 /** A message leased to this replica (by the ingest's insert or by a claim), waiting for a slot. */
 interface ReadyMessage {
   message: ClaimedMessage;
@@ -85,6 +88,8 @@ export class DeliveryEngine {
   private readonly held = new Map<string, number>();
   private heldTotal = 0;
   private readonly pace = new Map<string, Pace>();
+  /** Endpoints whose last launched message said they were failing (`failing_since` set). */
+  private readonly failing = new Set<string>();
   /** Endpoints that may have due messages in the table which this replica passed over (see the class comment). */
   private readonly behind = new Set<string>();
   /** Since start, a claim found nothing left behind: until then every endpoint counts as behind (a restart). */
@@ -93,6 +98,8 @@ export class DeliveryEngine {
   private abandon = new AbortController();
   private lagTimer: NodeJS.Timeout | undefined;
   private claimFailing = false;
+  /** Resolved (and dropped) when a delivery completes or the engine stops: see `slotFreed`. */
+  private freed: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(
     @Inject(WebhookPolicy) private readonly policy: WebhookPolicy,
@@ -145,6 +152,55 @@ export class DeliveryEngine {
   }
 
   /**
+   * For the ingest's new messages, given by endpoint and in order, read-only (`reserve` grants the places):
+   * - `now`: this replica can take it straight away;
+   * - `soon`: no room yet (or the endpoint is behind), but the endpoint is healthy and completes at least
+   *   READY_FACTOR × its cap a second, so slots free (and claims catch up) continually: worth waiting for (see
+   *   `slotFreed`) rather than adding the message to the table, where it would need a claim;
+   * - `table`: the replica takes no hand-off (not running, not caught up since it started), or the endpoint is slow
+   *   or failing: its messages must never hold back other endpoints' (FI-07).
+   */
+  handOffPlan(endpointIds: readonly string[]): HandOffPlace[] {
+    let total = this.holdLimit() - this.inFlight - this.heldTotal;
+    const room = new Map<string, number>();
+    return endpointIds.map((endpointId) => {
+      if (!this.running || !this.caughtUp) return 'table';
+      const worthWaiting = () =>
+        !this.failing.has(endpointId) &&
+        this.recentCompletions(endpointId) >= READY_FACTOR * this.policy.endpointConcurrency;
+      // Behind: its older messages in the table go first; a claim catches up with them while new ones wait.
+      if (this.behind.has(endpointId)) return worthWaiting() ? 'soon' : 'table';
+      const left =
+        room.get(endpointId) ??
+        this.depth(endpointId) - (this.perEndpoint.get(endpointId) ?? 0) - (this.held.get(endpointId) ?? 0);
+      if (left > 0 && total > 0) {
+        room.set(endpointId, left - 1);
+        total--;
+        return 'now';
+      }
+      room.set(endpointId, 0);
+      return worthWaiting() ? 'soon' : 'table';
+    });
+  }
+
+  /** Resolves when a delivery completes (a slot may have freed), when the engine stops, or after `ms`. */
+  async slotFreed(ms: number): Promise<void> {
+    if (!this.freed) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.freed = { promise, resolve };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.freed.promise, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+  }
+
+  private signalSlotFreed(): void {
+    this.freed?.resolve();
+    this.freed = undefined;
+  }
+
+  /**
    * The ingest's insert returned: `reserved` are the endpoints `reserve` granted (one entry per place), `leased`
    * the messages the insert leased to this replica (a message that existed already, or whose endpoint was
    * disabled or deleted meanwhile, is not among them). They start at once where there is room.
@@ -168,6 +224,7 @@ export class DeliveryEngine {
     this.running = false;
     clearInterval(this.lagTimer);
     this.wakeUp?.();
+    this.signalSlotFreed();
     await this.loop;
     // Leased messages not started go back to the table for another replica (or this one, restarted).
     const unstarted = [...this.ready.values()].flat().map((r) => r.message);
@@ -366,12 +423,17 @@ export class DeliveryEngine {
   private forgetIdlePaces(): void {
     const now = performance.now();
     for (const [endpointId, pace] of this.pace) {
-      if (now - pace.windowStart >= 2 * PACE_WINDOW_MS) this.pace.delete(endpointId);
+      if (now - pace.windowStart >= 2 * PACE_WINDOW_MS) {
+        this.pace.delete(endpointId);
+        this.failing.delete(endpointId);
+      }
     }
   }
 
   private launch(message: ClaimedMessage): void {
     const endpointId = message.endpoint.id;
+    if (message.endpoint.failingSince) this.failing.add(endpointId);
+    else this.failing.delete(endpointId);
     this.inFlight++;
     this.perEndpoint.set(endpointId, (this.perEndpoint.get(endpointId) ?? 0) + 1);
     const task: Promise<void> = this.worker
@@ -388,6 +450,7 @@ export class DeliveryEngine {
         this.active.delete(task);
         this.completed(endpointId);
         this.launchReady();
+        this.signalSlotFreed();
         // A freed slot matters when work was left behind (a full claim, or an endpoint that filled its room) and
         // this endpoint runs short of ready messages: one claim then refills many slots.
         if (this.backlogLikely && (this.ready.get(endpointId)?.length ?? 0) < this.policy.endpointConcurrency) {

@@ -26,6 +26,12 @@ type InsertedRow = {
 } & { [K in Exclude<keyof ClaimedEndpointColumns, 'endpoint_id'>]: ClaimedEndpointColumns[K] | null };
 
 /**
+ * The longest new messages wait for the engine's room (still unacknowledged in the stream) before they go to the
+ * table; it also bounds how long they hold back the batches behind them.
+ */
+const HOLD_BACK_MAX_MS = 500;
+
+/**
  * Turns durable events into messages: one per event and subscribed endpoint, written in one statement per batch.
  * Resolving acknowledges the batch to the stream, so it resolves only once the messages are committed. The
  * message id is derived from (event, endpoint), so a redelivered batch inserts nothing new.
@@ -70,6 +76,35 @@ export class EventIngestService {
       }
     }
     if (messages.length === 0) return;
+    await this.storeAsRoomAllows(messages);
+  };
+
+  /**
+   * Backpressure: while the engine is full, messages for an endpoint that frees slots quickly wait here for one
+   * (`soon`, see `DeliveryEngine.handOffPlan`) instead of in the table, so they are handed over and never need a
+   * claim query (under a backlog, the claim is PostgreSQL's largest cost per webhook). They are stored in chunks
+   * of at least an endpoint's cap as room appears; after HOLD_BACK_MAX_MS whatever still waits goes to the table.
+   */
+  private async storeAsRoomAllows(messages: NewMessage[]): Promise<void> {
+    const deadline = performance.now() + HOLD_BACK_MAX_MS;
+    let rest = messages;
+    while (rest.length > 0) {
+      const plan = this.engine.handOffPlan(rest.map((m) => m.endpointId));
+      const waiting = rest.filter((_, i) => plan[i] === 'soon');
+      const left = deadline - performance.now();
+      if (waiting.length === 0 || left <= 0) return this.store(rest);
+      const now = plan.filter((p) => p === 'now').length;
+      if (plan.includes('table') || now >= Math.min(this.policy.endpointConcurrency, now + waiting.length)) {
+        await this.store(rest.filter((_, i) => plan[i] !== 'soon'));
+        rest = waiting;
+      } else {
+        await this.engine.slotFreed(left);
+      }
+    }
+  }
+
+  /** Inserts the messages, leasing to this replica those the engine grants a place, and hands those over. */
+  private async store(messages: NewMessage[]): Promise<void> {
     const reserved = this.engine.reserve(messages.map((m) => m.endpointId));
     let leased: ClaimedMessage[] = [];
     try {
@@ -84,7 +119,7 @@ export class EventIngestService {
         leased,
       );
     }
-  };
+  }
 
   private valid(raw: DurableEvent): DurableEvent[] {
     try {

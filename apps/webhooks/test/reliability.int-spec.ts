@@ -339,6 +339,62 @@ describe(WebhooksModule.name, () => {
       }
     }, 30_000);
 
+    it('holds new messages for a fast endpoint that is behind until a claim has caught up, then hands them over', async () => {
+      const sut = await WebhooksHarness.start({ policy: testPolicy({ endpointConcurrency: 2 }) });
+      try {
+        const tenant = sut.addTenant();
+        let secret = '';
+        const rx = await receiver({ secrets: () => [secret], answer: () => ({ status: 204, delayMs: 2 }) });
+        const endpoint = await sut.createEndpoint(tenant, { url: rx.url });
+        secret = endpoint.secret as string;
+        await sut.publish(...Array.from({ length: 12 }, () => durableEvent(tenant)));
+        await rx.waitFor((r) => r.acceptedIds().size === 12, 10_000, 'twelve deliveries');
+        // Claims wait at a gate until the ingest has started waiting (one running now finishes meanwhile), so
+        // nothing can catch up with the endpoint before the publish below.
+        const repository = sut.get(MessagesRepository);
+        const realClaim = repository.claim.bind(repository);
+        let openGate!: () => void;
+        const gate = new Promise<void>((resolve) => (openGate = resolve));
+        const claim = jest.spyOn(repository, 'claim').mockImplementation(async (request) => {
+          await gate;
+          return realClaim(request);
+        });
+        const engine = sut.get(DeliveryEngine);
+        const realWait = engine.slotFreed.bind(engine);
+        const wait = jest.spyOn(engine, 'slotFreed').mockImplementation((ms) => {
+          openGate();
+          return realWait(ms);
+        });
+        const handOff = jest.spyOn(engine, 'handOff');
+        try {
+          await sleep(200);
+          // Asking for more places than the endpoint may hold marks it behind (as a burst beyond its room would);
+          // the places granted are given back at once.
+          const asked = Array.from({ length: 50 }, () => endpoint.id);
+          const granted = engine.reserve(asked);
+          engine.handOff(
+            asked.filter((_, i) => granted[i]),
+            [],
+          );
+          expect(engine.handOffPlan([endpoint.id])).toEqual(['soon']);
+          handOff.mockClear();
+          // The ingest waits; the claim it lets through finds nothing due, so the endpoint is no longer behind, the
+          // ingest is woken, and its messages are leased by their insert and handed over.
+          await sut.publish(...Array.from({ length: 4 }, () => durableEvent(tenant)));
+          expect(wait).toHaveBeenCalled();
+          expect(handOff.mock.calls.flatMap(([, leased]) => leased)).toHaveLength(4);
+          await rx.waitFor((r) => r.acceptedIds().size === 16, 10_000, 'the four held back');
+        } finally {
+          openGate();
+          claim.mockRestore();
+          wait.mockRestore();
+          handOff.mockRestore();
+        }
+      } finally {
+        await sut.close();
+      }
+    }, 30_000);
+
     it('leaves a slow endpoint’s overflow to the table at once: it holds back no other endpoint', async () => {
       const sut = await WebhooksHarness.start({ policy: testPolicy({ endpointConcurrency: 1 }) });
       try {

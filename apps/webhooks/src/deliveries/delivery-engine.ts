@@ -98,7 +98,7 @@ export class DeliveryEngine {
   private abandon = new AbortController();
   private lagTimer: NodeJS.Timeout | undefined;
   private claimFailing = false;
-  /** Resolved (and dropped) when a delivery completes or the engine stops: see `slotFreed`. */
+  /** Resolved (and dropped) when room may have appeared: see `slotFreed`. */
   private freed: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(
@@ -183,7 +183,10 @@ export class DeliveryEngine {
     });
   }
 
-  /** Resolves when a delivery completes (a slot may have freed), when the engine stops, or after `ms`. */
+  /**
+   * Resolves when a delivery completes (a slot may have freed), a claim caught up with the table (an endpoint may
+   * no longer be behind), the engine stops, or after `ms`.
+   */
   async slotFreed(ms: number): Promise<void> {
     if (!this.freed) {
       let resolve!: () => void;
@@ -264,7 +267,11 @@ export class DeliveryEngine {
           // An endpoint that got all the room it had may have more due.
           const filled = (endpointId: string) =>
             (got.get(endpointId) ?? 0) >= (endpointRoom.get(endpointId) ?? this.policy.endpointConcurrency);
-          if (!full) this.caughtUpWith(endpointRoom, got, filled);
+          if (!full) {
+            this.caughtUpWith(endpointRoom, got, filled);
+            // An ingest waiting for an endpoint that is no longer behind can hand its messages over now.
+            this.signalSlotFreed();
+          }
           this.backlogLikely = full || [...got.keys()].some(filled);
           this.enqueue(claimed, 'claim');
           this.launchReady();

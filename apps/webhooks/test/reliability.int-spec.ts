@@ -301,7 +301,11 @@ describe(WebhooksModule.name, () => {
       }
     }, 30_000);
 
-    it('holds a burst for a fast endpoint back until slots free, instead of leaving it to the table', async () => {
+    /**
+     * An app with an endpoint cap of 2 and a quick receiver, after twelve deliveries: the endpoint's pace
+     * (≥ 4 × its cap a second) marks it fast, and the engine may hold 8 of its messages.
+     */
+    async function withFastEndpoint() {
       const sut = await WebhooksHarness.start({ policy: testPolicy({ endpointConcurrency: 2 }) });
       try {
         const tenant = sut.addTenant();
@@ -309,9 +313,18 @@ describe(WebhooksModule.name, () => {
         const rx = await receiver({ secrets: () => [secret], answer: () => ({ status: 204, delayMs: 2 }) });
         const endpoint = await sut.createEndpoint(tenant, { url: rx.url });
         secret = endpoint.secret as string;
-        // Twelve quick deliveries: the endpoint's pace (≥ 4 × its cap of 2 a second) marks it fast.
         await sut.publish(...Array.from({ length: 12 }, () => durableEvent(tenant)));
         await rx.waitFor((r) => r.acceptedIds().size === 12, 10_000, 'twelve deliveries');
+        return { sut, tenant, rx, endpoint };
+      } catch (err) {
+        await sut.close();
+        throw err;
+      }
+    }
+
+    it('holds a burst for a fast endpoint back until slots free, instead of leaving it to the table', async () => {
+      const { sut, tenant, rx, endpoint } = await withFastEndpoint();
+      try {
         // A burst of 24 in one batch: three times the 8 the engine may hold. With no claim possible, every one is
         // delivered only if the ingest waited for room and handed it over.
         const claim = jest.spyOn(sut.get(MessagesRepository), 'claim').mockResolvedValue([]);
@@ -340,15 +353,8 @@ describe(WebhooksModule.name, () => {
     }, 30_000);
 
     it('holds new messages for a fast endpoint that is behind until a claim has caught up, then hands them over', async () => {
-      const sut = await WebhooksHarness.start({ policy: testPolicy({ endpointConcurrency: 2 }) });
+      const { sut, tenant, rx, endpoint } = await withFastEndpoint();
       try {
-        const tenant = sut.addTenant();
-        let secret = '';
-        const rx = await receiver({ secrets: () => [secret], answer: () => ({ status: 204, delayMs: 2 }) });
-        const endpoint = await sut.createEndpoint(tenant, { url: rx.url });
-        secret = endpoint.secret as string;
-        await sut.publish(...Array.from({ length: 12 }, () => durableEvent(tenant)));
-        await rx.waitFor((r) => r.acceptedIds().size === 12, 10_000, 'twelve deliveries');
         // Claims wait at a gate until the ingest has started waiting (one running now finishes meanwhile), so
         // nothing can catch up with the endpoint before the publish below.
         const repository = sut.get(MessagesRepository);

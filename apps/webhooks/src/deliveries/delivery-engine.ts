@@ -136,18 +136,15 @@ export class DeliveryEngine {
    * endpoint is behind, or it holds all it may (the endpoint then becomes behind).
    */
   reserve(endpointIds: readonly string[]): boolean[] {
-    return endpointIds.map((endpointId) => {
-      if (!this.running || !this.caughtUp || this.behind.has(endpointId)) return false;
-      const held = this.held.get(endpointId) ?? 0;
-      if (
-        (this.perEndpoint.get(endpointId) ?? 0) + held >= this.depth(endpointId) ||
-        this.inFlight + this.heldTotal >= this.holdLimit()
-      ) {
-        this.behind.add(endpointId);
-        return false;
+    const plan = this.handOffPlan(endpointIds);
+    return endpointIds.map((endpointId, i) => {
+      if (plan[i] === 'now') {
+        this.hold(endpointId, 1);
+        return true;
       }
-      this.hold(endpointId, 1);
-      return true;
+      // Refused for want of room (not for a replica still starting): the endpoint's message goes to the table.
+      if (this.running && this.caughtUp) this.behind.add(endpointId);
+      return false;
     });
   }
 
@@ -165,11 +162,8 @@ export class DeliveryEngine {
     const room = new Map<string, number>();
     return endpointIds.map((endpointId) => {
       if (!this.running || !this.caughtUp) return 'table';
-      const worthWaiting = () =>
-        !this.failing.has(endpointId) &&
-        this.recentCompletions(endpointId) >= READY_FACTOR * this.policy.endpointConcurrency;
       // Behind: its older messages in the table go first; a claim catches up with them while new ones wait.
-      if (this.behind.has(endpointId)) return worthWaiting() ? 'soon' : 'table';
+      if (this.behind.has(endpointId)) return this.worthWaitingFor(endpointId) ? 'soon' : 'table';
       const left =
         room.get(endpointId) ??
         this.depth(endpointId) - (this.perEndpoint.get(endpointId) ?? 0) - (this.held.get(endpointId) ?? 0);
@@ -179,8 +173,16 @@ export class DeliveryEngine {
         return 'now';
       }
       room.set(endpointId, 0);
-      return worthWaiting() ? 'soon' : 'table';
+      return this.worthWaitingFor(endpointId) ? 'soon' : 'table';
     });
+  }
+
+  /** Healthy, and completing at least READY_FACTOR × its cap a second: a slot for it frees soon. */
+  private worthWaitingFor(endpointId: string): boolean {
+    return (
+      !this.failing.has(endpointId) &&
+      this.recentCompletions(endpointId) >= READY_FACTOR * this.policy.endpointConcurrency
+    );
   }
 
   /**

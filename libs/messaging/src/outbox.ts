@@ -198,6 +198,14 @@ const NUDGE_COALESCE_MS = 2;
 /** Published rows wait at most this long to be marked by the next claim statement before a round marks them. */
 const MARK_DEFER_MS = 50;
 const CLEANUP_CHUNK = 10_000;
+/**
+ * A claim starts at the relay's floor: the row after the last one it claimed at least this long ago. The index
+ * `outbox_unpublished` keeps an entry for every published row until a vacuum, and a claim from the lowest `seq`
+ * walks them all (3-14 ms a claim over 20,000 published rows, 0.15 ms from the floor). The lag lets a transaction
+ * that took its `seq` before a claim and committed after it be found by a later claim from the floor; one slower
+ * than that is found by the full claim each poll interval makes, as is a row whose lease ran out.
+ */
+const FLOOR_LAG_MS = 250;
 
 const pendingGauge = () =>
   gauge('handover_outbox_pending', 'Outbox rows not yet published to the durable stream', ['outbox'] as const);
@@ -209,6 +217,12 @@ const failuresCounter = () =>
   counter('handover_outbox_relay_failures_total', 'Relay rounds that failed (publisher or database down)', [
     'outbox',
   ] as const);
+
+/** Where a claim may start once it is FLOOR_LAG_MS old: the row after the last one a claim took at `at`. */
+interface FloorCandidate {
+  at: number;
+  seq: number;
+}
 
 interface ClaimedRow {
   id: string;
@@ -225,7 +239,8 @@ interface ClaimedRow {
  * a crash after the publish and before the mark sends them again, and the stream drops the duplicate.
  *
  * Runs when nudged (right after a write) and every `pollIntervalMs`; backs off while the publisher or the
- * database is down; deletes rows published more than `retentionMs` ago.
+ * database is down; deletes rows published more than `retentionMs` ago. Claims start at a floor below which it
+ * has published everything, except one claim per `pollIntervalMs` from the lowest row (see FLOOR_LAG_MS).
  */
 export class OutboxRelay {
   private readonly table: string;
@@ -256,6 +271,10 @@ export class OutboxRelay {
    * them, which the stream drops as duplicates (the same case as a crash between publish and mark before).
    */
   private unmarked: string[] = [];
+  /** The lowest `seq` a claim from the floor looks at (0: every row). See FLOOR_LAG_MS. */
+  private floor = 0;
+  private floorCandidates: FloorCandidate[] = [];
+  private lastFullClaim = 0;
 
   constructor(
     private readonly dataSource: Pick<DataSource, 'query'>,
@@ -309,10 +328,11 @@ export class OutboxRelay {
   async flush(): Promise<number> {
     await this.running;
     let total = 0;
-    for (;;) {
-      const sent = await this.publishBatch();
-      total += sent;
-      if (sent < this.batchSize) break;
+    for (let from = 0; ;) {
+      const batch = await this.publishBatch(from);
+      total += batch.sent;
+      if (batch.sent < this.batchSize) break;
+      from = batch.next;
     }
     await this.markPublished();
     return total;
@@ -343,8 +363,10 @@ export class OutboxRelay {
 
   private async round(): Promise<void> {
     try {
-      while (!this.stopped && (await this.publishBatch()) === this.batchSize) {
-        // A full batch: more may be waiting.
+      for (let from = this.claimStart(); !this.stopped;) {
+        const batch = await this.publishBatch(from);
+        if (batch.sent < this.batchSize) break;
+        from = batch.next; // a full batch: more may be waiting after it
       }
       await this.cleanUp();
       await this.measure();
@@ -363,7 +385,21 @@ export class OutboxRelay {
     }
   }
 
-  private async publishBatch(): Promise<number> {
+  /** Where this round's first claim starts: every row once per poll interval, else the floor. */
+  private claimStart(): number {
+    const now = Date.now();
+    if (now - this.lastFullClaim >= this.pollIntervalMs) {
+      this.lastFullClaim = now;
+      return 0;
+    }
+    while (this.floorCandidates.length > 0 && now - (this.floorCandidates[0] as FloorCandidate).at >= FLOOR_LAG_MS) {
+      this.floor = Math.max(this.floor, (this.floorCandidates.shift() as FloorCandidate).seq);
+    }
+    return this.floor;
+  }
+
+  /** Claims, publishes and (now or with the next claim) marks up to a batch of rows from `seq` `from` on. */
+  private async publishBatch(from: number): Promise<{ sent: number; next: number }> {
     const marking = this.unmarked;
     const rows: ClaimedRow[] = await this.dataSource.query(
       `WITH marked AS (
@@ -373,16 +409,16 @@ export class OutboxRelay {
          WHERE seq IN (
            SELECT seq FROM ${this.table}
            WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
-             AND NOT (id = ANY($3::text[]))
+             AND NOT (id = ANY($3::text[])) AND seq >= $4::bigint
            ORDER BY seq LIMIT $2
            FOR UPDATE SKIP LOCKED)
          RETURNING id, seq, event)
        SELECT id, seq, event FROM claimed ORDER BY seq`,
-      [this.leaseMs, this.batchSize, marking],
+      [this.leaseMs, this.batchSize, marking, from],
     );
     // Marked with that statement (it committed): a later publish failure must not mark them again.
     if (marking.length > 0) this.unmarked = this.unmarked.slice(marking.length);
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) return { sent: 0, next: from };
     const ids = rows.map((r) => r.id);
     const events = rows.map((r) => (typeof r.event === 'string' ? (JSON.parse(r.event) as DurableEvent) : r.event));
     try {
@@ -396,10 +432,12 @@ export class OutboxRelay {
     }
     this.unmarked = this.unmarked.concat(ids);
     this.published.inc({ outbox: this.schema }, rows.length);
+    const next = Number((rows[rows.length - 1] as ClaimedRow).seq) + 1;
+    this.floorCandidates.push({ at: Date.now(), seq: next });
     // Under load another claim follows at once (a full batch, or a write nudged the relay meanwhile): it marks
     // these. Otherwise they are marked now, as before, so an idle relay leaves nothing unmarked.
     if (rows.length < this.batchSize && !this.again) await this.markPublished();
-    return rows.length;
+    return { sent: rows.length, next };
   }
 
   /** Marks what was published and not yet marked, with a statement of its own (flush, stop). */

@@ -318,6 +318,41 @@ describe.each(TARGETS)('outbox on %s', (_label, kind) => {
       expect(publisher.ids).toEqual(events.map((e) => e.id));
     });
 
+    // PGlite has one connection: a transaction left open would hold the relay's own statements.
+    if (kind === 'postgres') {
+      it('should claim from its floor, and publish a row committed below it with the next full claim', async () => {
+        const publisher = new TestPublisher();
+        const sut = relay(publisher, { pollIntervalMs: 3_000 });
+        sut.start();
+        await sleep(50); // the first round, a full claim, finds nothing
+        const [straggler, first, second] = [event(), event(), event()];
+        const published = (e: DurableEvent) => () => (publisher.ids.includes(e.id) ? true : undefined);
+        const open = database.createQueryRunner();
+        await open.startTransaction();
+        try {
+          await writeOutbox(open, schema, [straggler]); // takes the lowest seq, commits last
+          await writeOutbox(database, schema, [first]);
+          sut.nudge();
+          await eventually('the first row', published(first));
+          await sleep(400); // the floor moves past the first row's claim
+          await writeOutbox(database, schema, [second]);
+          sut.nudge();
+          await eventually('the second row', published(second));
+          await open.commitTransaction();
+        } finally {
+          await open.release();
+        }
+
+        sut.nudge();
+        await sleep(200);
+        // Claims from the floor no longer look below it...
+        expect(publisher.ids).toEqual([first.id, second.id]);
+        // ...and the claim from the lowest seq each poll interval finds the row.
+        await eventually('the straggler', published(straggler), 6_000);
+        await eventually('every row marked', async () => ((await unpublished()).length === 0 ? true : undefined));
+      });
+    }
+
     it('should let replicas share the rows: each published once', async () => {
       const publisher = new TestPublisher();
       const events = Array.from({ length: 2000 }, () => event());

@@ -158,30 +158,36 @@ export class DeliveryEngine {
    *   or failing: its messages must never hold back other endpoints' (FI-07).
    */
   handOffPlan(endpointIds: readonly string[]): HandOffPlace[] {
+    if (!this.running || !this.caughtUp) return endpointIds.map(() => 'table');
+    // The ingest asks again as slots free, for every message it holds back: each endpoint is looked at once.
+    const now = performance.now();
     let total = this.holdLimit() - this.inFlight - this.heldTotal;
     const room = new Map<string, number>();
+    const withoutRoom = new Map<string, HandOffPlace>();
     return endpointIds.map((endpointId) => {
-      if (!this.running || !this.caughtUp) return 'table';
-      // Behind: its older messages in the table go first; a claim catches up with them while new ones wait.
-      if (this.behind.has(endpointId)) return this.worthWaitingFor(endpointId) ? 'soon' : 'table';
-      const left =
-        room.get(endpointId) ??
-        this.depth(endpointId) - (this.perEndpoint.get(endpointId) ?? 0) - (this.held.get(endpointId) ?? 0);
+      let left = room.get(endpointId);
+      if (left === undefined) {
+        // Behind: its older messages in the table go first; a claim catches up with them while new ones wait.
+        left = this.behind.has(endpointId)
+          ? 0
+          : this.depth(endpointId, now) - (this.perEndpoint.get(endpointId) ?? 0) - (this.held.get(endpointId) ?? 0);
+        withoutRoom.set(endpointId, this.worthWaitingFor(endpointId, now) ? 'soon' : 'table');
+      }
       if (left > 0 && total > 0) {
         room.set(endpointId, left - 1);
         total--;
         return 'now';
       }
       room.set(endpointId, 0);
-      return this.worthWaitingFor(endpointId) ? 'soon' : 'table';
+      return withoutRoom.get(endpointId) as HandOffPlace;
     });
   }
 
   /** Healthy, and completing at least READY_FACTOR × its cap a second: a slot for it frees soon. */
-  private worthWaitingFor(endpointId: string): boolean {
+  private worthWaitingFor(endpointId: string, now: number): boolean {
     return (
       !this.failing.has(endpointId) &&
-      this.recentCompletions(endpointId) >= READY_FACTOR * this.policy.endpointConcurrency
+      this.recentCompletions(endpointId, now) >= READY_FACTOR * this.policy.endpointConcurrency
     );
   }
 
@@ -201,8 +207,11 @@ export class DeliveryEngine {
   }
 
   private signalSlotFreed(): void {
-    this.freed?.resolve();
+    const freed = this.freed;
+    if (!freed) return;
     this.freed = undefined;
+    // After this turn's I/O: the deliveries that complete together wake a waiting ingest once, not once each.
+    setImmediate(freed.resolve);
   }
 
   /**
@@ -303,18 +312,19 @@ export class DeliveryEngine {
    * How many messages this replica may hold for one endpoint: its cap, plus what it completed in about the last
    * second (at most (READY_FACTOR - 1) × its cap), so that a ready message waits about a second at most.
    */
-  private depth(endpointId: string): number {
+  private depth(endpointId: string, now: number): number {
     const cap = this.policy.endpointConcurrency;
-    return cap + Math.min((READY_FACTOR - 1) * cap, this.recentCompletions(endpointId));
+    return cap + Math.min((READY_FACTOR - 1) * cap, this.recentCompletions(endpointId, now));
   }
 
   /** What a claim may take per endpoint this replica holds or has paced; any other endpoint gets its cap. */
   private endpointRoom(): Map<string, number> {
     const room = new Map<string, number>();
+    const now = performance.now();
     const ids = new Set([...this.perEndpoint.keys(), ...this.held.keys(), ...this.pace.keys()]);
     for (const endpointId of ids) {
       const holding = (this.perEndpoint.get(endpointId) ?? 0) + (this.held.get(endpointId) ?? 0);
-      room.set(endpointId, Math.max(0, this.depth(endpointId) - holding));
+      room.set(endpointId, Math.max(0, this.depth(endpointId, now) - holding));
     }
     return room;
   }
@@ -421,10 +431,10 @@ export class DeliveryEngine {
     pace.count++;
   }
 
-  private recentCompletions(endpointId: string): number {
+  private recentCompletions(endpointId: string, now: number): number {
     const pace = this.pace.get(endpointId);
     if (!pace) return 0;
-    const age = performance.now() - pace.windowStart;
+    const age = now - pace.windowStart;
     if (age >= 2 * PACE_WINDOW_MS) return 0;
     return age >= PACE_WINDOW_MS ? pace.count : Math.max(pace.count, pace.previous);
   }

@@ -90,13 +90,13 @@ export class EventIngestService {
     let rest = messages;
     while (rest.length > 0) {
       const plan = this.engine.handOffPlan(rest.map((m) => m.endpointId));
-      const waiting = rest.filter((_, i) => plan[i] === 'soon');
+      const count = { now: 0, soon: 0, table: 0 };
+      for (const place of plan) count[place]++;
       const left = deadline - performance.now();
-      if (waiting.length === 0 || left <= 0) return this.store(rest);
-      const now = plan.filter((p) => p === 'now').length;
-      if (plan.includes('table') || now >= Math.min(this.policy.endpointConcurrency, now + waiting.length)) {
+      if (count.soon === 0 || left <= 0) return this.store(rest);
+      if (count.table > 0 || count.now >= Math.min(this.policy.endpointConcurrency, count.now + count.soon)) {
         await this.store(rest.filter((_, i) => plan[i] !== 'soon'));
-        rest = waiting;
+        rest = rest.filter((_, i) => plan[i] === 'soon');
       } else {
         await this.engine.slotFreed(left);
       }

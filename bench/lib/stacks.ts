@@ -89,6 +89,7 @@ export async function startDistributed({
   nodeArgs?: Partial<Record<AppName, string[]>>;
   gatewayReplicas?: number;
 } = {}): Promise<Stack> {
+  nodeArgs = withNodeArgsFromEnv(nodeArgs);
   const id = randomBytes(5).toString('hex');
   const database = `handover_bench_${id}`;
   await admin(`CREATE DATABASE ${database}`);
@@ -156,6 +157,20 @@ export async function startDistributed({
     groups: Object.fromEntries(processes.map((p) => [p.name, p.pid])),
     stop,
   };
+}
+
+/**
+ * Adds Node flags from `BENCH_NODE_ARGS_<APP>` (e.g. `BENCH_NODE_ARGS_WEBHOOKS='--max-semi-space-size=8'`), for
+ * trying a flag on one app in any distributed benchmark.
+ */
+function withNodeArgsFromEnv(nodeArgs: Partial<Record<AppName, string[]>>): Partial<Record<AppName, string[]>> {
+  const apps: AppName[] = [...BACK_ENDS, 'gateway'];
+  return Object.fromEntries(
+    apps.map((app) => {
+      const extra = process.env[`BENCH_NODE_ARGS_${app.toUpperCase().replace('-', '_')}`]?.split(/\s+/) ?? [];
+      return [app, [...(nodeArgs[app] ?? []), ...extra.filter(Boolean)]];
+    }),
+  );
 }
 
 /**

@@ -30,7 +30,12 @@ describe(WebhooksModule.name, () => {
     let sut: WebhooksHarness;
 
     beforeAll(async () => {
-      sut = await WebhooksHarness.start({ target, policy: testPolicy({ retrySchedule: [1_100, 1_100, 1_100] }) });
+      // Retries > 1 s apart, so each attempt's webhook-timestamp (whole seconds) is later than the one before: without
+      // jitter, which would bring 1.1 s down to 0.88 s (jitter itself is tested in reliability.int-spec.ts).
+      sut = await WebhooksHarness.start({
+        target,
+        policy: testPolicy({ retrySchedule: [1_100, 1_100, 1_100], jitter: 0 }),
+      });
     }, 60_000);
 
     afterAll(async () => {

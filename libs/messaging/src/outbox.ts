@@ -327,13 +327,7 @@ export class OutboxRelay {
    */
   async flush(): Promise<number> {
     await this.running;
-    let total = 0;
-    for (let from = 0; ;) {
-      const batch = await this.publishBatch(from);
-      total += batch.sent;
-      if (batch.sent < this.batchSize) break;
-      from = batch.next;
-    }
+    const total = await this.publishFrom(0);
     await this.markPublished();
     return total;
   }
@@ -363,11 +357,7 @@ export class OutboxRelay {
 
   private async round(): Promise<void> {
     try {
-      for (let from = this.claimStart(); !this.stopped;) {
-        const batch = await this.publishBatch(from);
-        if (batch.sent < this.batchSize) break;
-        from = batch.next; // a full batch: more may be waiting after it
-      }
+      await this.publishFrom(this.claimStart(), () => !this.stopped);
       await this.cleanUp();
       await this.measure();
       if (this.failures > 0)
@@ -396,6 +386,18 @@ export class OutboxRelay {
       this.floor = Math.max(this.floor, (this.floorCandidates.shift() as FloorCandidate).seq);
     }
     return this.floor;
+  }
+
+  /** Publishes batch after batch from `seq` `from` on while they come back full; returns how many rows it sent. */
+  private async publishFrom(from: number, keepGoing: () => boolean = () => true): Promise<number> {
+    let total = 0;
+    for (let start = from; keepGoing();) {
+      const batch = await this.publishBatch(start);
+      total += batch.sent;
+      if (batch.sent < this.batchSize) break;
+      start = batch.next; // a full batch: more may be waiting after it
+    }
+    return total;
   }
 
   /** Claims, publishes and (now or with the next claim) marks up to a batch of rows from `seq` `from` on. */

@@ -351,6 +351,22 @@ describe('gateway edge', () => {
       ]);
     });
 
+    it('should name the HTTP request, by the x-request-id it came with, on every bus call it makes', async () => {
+      bus.handlers['user-data.api-key.verify'] = () => ({ kind: 'host', tenantId: demo.id, label: 'third' });
+      bus.handlers['token.session.end'] = () => ({ ended: true });
+      const res = await inject({
+        method: 'DELETE',
+        url: `/t/demo/api/sessions/${'S'.repeat(43)}`,
+        headers: { authorization: 'Bearer third-host-key', 'x-request-id': 'edge-req-1' },
+      });
+      expect(res.statusCode).toBe(204);
+      expect(res.headers['x-request-id']).toBe('edge-req-1');
+      expect(bus.calls.map((c) => c.subject)).toEqual(
+        expect.arrayContaining(['user-data.api-key.verify', 'token.session.end']),
+      );
+      expect(bus.calls.map((c) => c.requestId)).toEqual(bus.calls.map(() => 'edge-req-1'));
+    });
+
     it('should issue a code with 201 {code, expires_in, config} and Cache-Control: no-store', async () => {
       bus.handlers['token.code.issue'] = () => ({
         code: 'c0de',

@@ -12,14 +12,14 @@ type Handler = (payload: never) => unknown;
 
 /**
  * The gateway's bus in its integration tests: answers from a table of handlers (as the back-end apps would) and
- * records every request; an unhandled subject is `no responders` (503), as on NATS.
+ * records every request with the request id it names; an unhandled subject is `no responders` (503), as on NATS.
  */
 export class StubBus extends RpcClient {
-  readonly calls: Array<{ subject: string; payload: unknown }> = [];
+  readonly calls: Array<{ subject: string; payload: unknown; requestId?: string }> = [];
   handlers: Partial<Record<RequestSubject, Handler>> = {};
 
-  async request<S extends RequestSubject>(subject: S, payload: RequestOf<S>): Promise<ReplyOf<S>> {
-    this.calls.push({ subject, payload });
+  async request<S extends RequestSubject>(subject: S, payload: RequestOf<S>, requestId?: string): Promise<ReplyOf<S>> {
+    this.calls.push({ subject, payload, requestId });
     const handler = this.handlers[subject];
     if (!handler) throw HandoverError.unavailable(`no responders for ${subject}`);
     return (await handler(payload as never)) as ReplyOf<S>;

@@ -39,6 +39,7 @@ async function eventually<T>(what: string, check: () => T | undefined, timeoutMs
 describe('TokenModule (embedded shape: PGlite, in-process bus, InProcessDurableEvents)', () => {
   const secretKey = randomBytes(32);
   const received: DurableEvent[] = [];
+  const vendorLookups: Array<{ clientId: string; requestId: string }> = [];
   let dataDir: string;
   let database: DataSource;
   let store: MemoryShortLivedStore;
@@ -53,7 +54,8 @@ describe('TokenModule (embedded shape: PGlite, in-process bus, InProcessDurableE
     store = new MemoryShortLivedStore();
     const broker = new InProcessBroker();
     const demoVendor = vendor('demo-vendor', new SecretHasher(secretKey));
-    broker.handle('user-data.vendor.get', async (data) => {
+    broker.handle('user-data.vendor.get', async (data, requestId) => {
+      vendorLookups.push({ clientId: (data as GetVendorRequest).clientId, requestId });
       if ((data as GetVendorRequest).clientId !== demoVendor.clientId) {
         throw new HandoverError('not_found', 'no such vendor');
       }
@@ -134,6 +136,16 @@ describe('TokenModule (embedded shape: PGlite, in-process bus, InProcessDurableE
     });
     expect(payload).toMatchObject({ sub: user.id, sid: request.sid, events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } });
     expect(payload).not.toHaveProperty('nonce');
+  });
+
+  it("should pass the caller's request id on to the bus calls its handler makes", async () => {
+    const request = { tenantId, issuer, clientId: 'unknown-vendor-7', clientSecret: 'x', token: 'not-a-token' };
+
+    await expect(client.request('token.introspect', request, 'int-request-7')).rejects.toMatchObject({
+      code: 'invalid_client',
+    });
+
+    expect(vendorLookups).toContainEqual({ clientId: 'unknown-vendor-7', requestId: 'int-request-7' });
   });
 
   it('should refuse a malformed logout-token request with invalid_request', async () => {

@@ -1,7 +1,7 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { throwError, type Observable } from 'rxjs';
-import { toRpcErrorBody } from '#messaging';
+import { BusContext, toRpcErrorBody } from '#messaging';
 import type { Logger } from '#observability';
 import { toHttpError } from './http-error.js';
 
@@ -15,9 +15,13 @@ export class ErrorFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
 
   catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
-    if (host.getType() === 'rpc') return throwError(() => toRpcErrorBody(exception, this.logger));
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const { status, body, headers } = toHttpError(exception, this.logger);
+    if (host.getType() === 'rpc') {
+      const { requestId } = BusContext.of(host.switchToRpc().getContext());
+      return throwError(() => toRpcErrorBody(exception, this.logger, requestId));
+    }
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const { status, body, headers } = toHttpError(exception, this.logger, http.getRequest<FastifyRequest>().id);
     if (reply.sent) return;
     // A route's own content type (`application/jwk-set+json`, `text/html`) does not describe an error body.
     void reply

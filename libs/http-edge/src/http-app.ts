@@ -3,14 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
-import {
-  httpRequestDuration,
-  NestPinoLogger,
-  REQUEST_ID_HEADER,
-  requestContext,
-  sanitizeRequestId,
-  type Logger,
-} from '#observability';
+import { httpRequestDuration, NestPinoLogger, REQUEST_ID_HEADER, sanitizeRequestId, type Logger } from '#observability';
 import { ErrorFilter } from './error.filter.js';
 import { toHttpError } from './http-error.js';
 
@@ -43,7 +36,7 @@ export async function createHttpApp(
     // request, and Node rejects unparsable requests and oversized headers before Fastify does: answer those in
     // the same `{ error, error_description }` shape as everything else.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      const { status, body, headers } = toHttpError(error, options.logger);
+      const { status, body, headers } = toHttpError(error, options.logger, request.id);
       void reply
         .status(status)
         .headers(headers)
@@ -65,10 +58,6 @@ export async function createHttpApp(
   fastify.addHook('onRequest', (req, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, req.id);
     done();
-  });
-  // Body parsing is done by now; everything the handler awaits inherits this request's context.
-  fastify.addHook('preHandler', (req, _reply, done) => {
-    requestContext.run({ requestId: req.id }, done);
   });
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';

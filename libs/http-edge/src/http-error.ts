@@ -67,13 +67,13 @@ const PUBLIC_DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
  * their code and public description; an unexpected one is logged with an error id and answered as 503
  * `temporarily_unavailable` with only that id: never a 500, never internal detail.
  */
-export function toHttpError(exception: unknown, logger: Logger): HttpErrorResponse {
+export function toHttpError(exception: unknown, logger: Logger, requestId: string): HttpErrorResponse {
   if (exception instanceof HandoverError) {
     const headers: Record<string, string> = { ...responseHeaders.get(exception) };
     if (exception.retryAfter !== undefined) headers['retry-after'] = String(exception.retryAfter);
     if (exception.code === 'temporarily_unavailable') {
       headers['retry-after'] ??= '1';
-      logger.warn({ err: exception.cause ?? exception }, exception.description);
+      logger.warn({ err: exception.cause ?? exception, requestId }, exception.description);
     }
     // The retry hint travels in the Retry-After header; the HTTP body is exactly `{ error, error_description }`.
     return {
@@ -91,7 +91,7 @@ export function toHttpError(exception: unknown, logger: Logger): HttpErrorRespon
   }
 
   const errorId = randomUUID();
-  logger.error({ err: exception, errorId }, 'unexpected error while serving a request');
+  logger.error({ err: exception, errorId, requestId }, 'unexpected error while serving a request');
   return {
     status: 503,
     body: { error: 'temporarily_unavailable', error_description: `unexpected condition (error id ${errorId})` },

@@ -1,4 +1,4 @@
-import { EventPattern, MessagePattern } from '@nestjs/microservices';
+import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import {
   EventPayloads,
   RequestPayloads,
@@ -9,13 +9,14 @@ import {
   type RequestOf,
   type RequestSubject,
 } from '#contracts';
+import { BusContext } from './bus-context.js';
 
 type RequestHandlerMethod<S extends RequestSubject> = (
   payload: RequestOf<S>,
-  ...rest: never[]
+  context: BusContext,
 ) => Promise<ReplyOf<S>> | ReplyOf<S>;
 
-type EventHandlerMethod<E extends EventSubject> = (payload: EventOf<E>, ...rest: never[]) => Promise<void> | void;
+type EventHandlerMethod<E extends EventSubject> = (payload: EventOf<E>, context: BusContext) => Promise<void> | void;
 
 /** Extras read by the transports: `broadcast` events reach every replica instead of one queue-group member. */
 export interface HandlerExtras {
@@ -25,7 +26,8 @@ export interface HandlerExtras {
 /**
  * Marks a method as the handler of a request subject. The method's parameter and return types are checked
  * against `RequestMap` at compile time, and the payload is validated against the subject's contract class on
- * receipt, before the method runs; an invalid payload is answered with `invalid_request`.
+ * receipt, before the method runs; an invalid payload is answered with `invalid_request`. The method's second
+ * parameter, when it has one, is the message's `BusContext` (the caller's request id).
  */
 export function HandleRequest<S extends RequestSubject>(subject: S) {
   return <M extends RequestHandlerMethod<S>>(
@@ -33,14 +35,15 @@ export function HandleRequest<S extends RequestSubject>(subject: S) {
     key: string | symbol,
     descriptor: TypedPropertyDescriptor<M>,
   ): void => {
-    const original = descriptor.value as unknown as (this: unknown, payload: unknown, ...rest: unknown[]) => unknown;
+    const original = descriptor.value as unknown as (this: unknown, payload: unknown, context: BusContext) => unknown;
     const payloadClass = RequestPayloads[subject];
-    const validated = function (this: unknown, payload: unknown, ...rest: unknown[]) {
-      return original.call(this, validatePayload(payloadClass as never, payload), ...rest);
+    const validated = function (this: unknown, payload: unknown, nestContext: unknown) {
+      return original.call(this, validatePayload(payloadClass as never, payload), BusContext.of(nestContext));
     };
     Object.defineProperty(validated, 'name', { value: original.name });
     descriptor.value = validated as unknown as M;
     MessagePattern(subject)(target, key, descriptor as PropertyDescriptor);
+    passPayloadAndContext(target, key);
   };
 }
 
@@ -54,13 +57,20 @@ export function HandleEvent<E extends EventSubject>(subject: E, extras: HandlerE
     key: string | symbol,
     descriptor: TypedPropertyDescriptor<M>,
   ): void => {
-    const original = descriptor.value as unknown as (this: unknown, payload: unknown, ...rest: unknown[]) => unknown;
+    const original = descriptor.value as unknown as (this: unknown, payload: unknown, context: BusContext) => unknown;
     const payloadClass = EventPayloads[subject];
-    const validated = function (this: unknown, payload: unknown, ...rest: unknown[]) {
-      return original.call(this, validatePayload(payloadClass as never, payload), ...rest);
+    const validated = function (this: unknown, payload: unknown, nestContext: unknown) {
+      return original.call(this, validatePayload(payloadClass as never, payload), BusContext.of(nestContext));
     };
     Object.defineProperty(validated, 'name', { value: original.name });
     descriptor.value = validated as unknown as M;
     EventPattern(subject, extras as Record<string, unknown>)(target, key, descriptor as PropertyDescriptor);
+    passPayloadAndContext(target, key);
   };
+}
+
+/** Without parameter decorators Nest hands a handler its payload only; these make it pass the context too. */
+function passPayloadAndContext(target: object, key: string | symbol): void {
+  Payload()(target, key, 0);
+  Ctx()(target, key, 1);
 }

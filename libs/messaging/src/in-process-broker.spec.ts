@@ -1,6 +1,5 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { HandoverError } from '#contracts';
-import { requestContext } from '#observability';
 import { InProcessBroker } from './in-process-broker.js';
 
 /** Resolves once every event published so far has been delivered (delivery is on `setImmediate`). */
@@ -110,12 +109,11 @@ describe(InProcessBroker.name, () => {
       });
     });
 
-    it("should run the handler in the caller's request context", async () => {
-      sut.handle('user-data.tenant.get', async () => requestContext.current()?.requestId);
+    it("should hand the handler the caller's request id, or a fresh one", async () => {
+      sut.handle('user-data.tenant.get', async (_data, requestId) => requestId);
 
-      const seen = requestContext.run({ requestId: 'req-42' }, () => sut.request('user-data.tenant.get', {}));
-
-      await expect(seen).resolves.toBe('req-42');
+      await expect(sut.request('user-data.tenant.get', {}, 'req-42')).resolves.toBe('req-42');
+      await expect(sut.request('user-data.tenant.get', {})).resolves.toMatch(/^[0-9a-f-]{36}$/);
     });
   });
 
@@ -197,13 +195,13 @@ describe(InProcessBroker.name, () => {
       expect(heard).toEqual([]);
     });
 
-    it("should run listeners in the publisher's request context", async () => {
+    it("should hand listeners the publisher's request id", async () => {
       let seen: string | undefined;
-      sut.subscribe('tenant.changed', undefined, async () => {
-        seen = requestContext.current()?.requestId;
+      sut.subscribe('tenant.changed', undefined, async (_data, requestId) => {
+        seen = requestId;
       });
 
-      requestContext.run({ requestId: 'req-7' }, () => sut.publish('tenant.changed', {}));
+      sut.publish('tenant.changed', {}, 'req-7');
       await deliveries();
 
       expect(seen).toBe('req-7');

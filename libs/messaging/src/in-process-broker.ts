@@ -1,7 +1,8 @@
 import { HandoverError } from '#contracts';
-import { requestContext } from '#observability';
+import { newRequestId } from '#observability';
 
-export type BrokerHandler = (data: unknown) => Promise<unknown>;
+/** A subscriber's callback: the payload (a copy) and the sender's request id. */
+export type BrokerHandler = (data: unknown, requestId: string) => Promise<unknown>;
 
 interface Subscription {
   /** Queue group: one member per group gets each event; `undefined` means "every subscriber". */
@@ -44,7 +45,7 @@ export class InProcessBroker {
       );
   }
 
-  async request(subject: string, payload: unknown): Promise<unknown> {
+  async request(subject: string, payload: unknown, requestId = newRequestId()): Promise<unknown> {
     const handlers = this.requestHandlers.get(subject);
     if (!handlers || handlers.length === 0) {
       throw HandoverError.unavailable(`no service answers ${subject}`);
@@ -52,15 +53,13 @@ export class InProcessBroker {
     const turn = this.roundRobin.get(subject) ?? 0;
     this.roundRobin.set(subject, turn + 1);
     const handler = handlers[turn % handlers.length];
-    const context = { requestId: requestContext.requestId() };
-    const reply = await requestContext.run(context, () => handler(copy(payload)));
+    const reply = await handler(copy(payload), requestId);
     return copy(reply);
   }
 
-  publish(subject: string, payload: unknown): void {
+  publish(subject: string, payload: unknown, requestId = newRequestId()): void {
     const subscriptions = this.eventSubscriptions.get(subject) ?? [];
     const seenGroups = new Set<string>();
-    const context = { requestId: requestContext.requestId() };
     for (const { group, handler } of subscriptions) {
       if (group !== undefined) {
         if (seenGroups.has(group)) continue;
@@ -68,7 +67,7 @@ export class InProcessBroker {
       }
       // Events are delivered asynchronously, like NATS: the publisher never waits for listeners.
       setImmediate(() => {
-        void requestContext.run(context, () => handler(copy(payload))).catch(() => undefined);
+        void handler(copy(payload), requestId).catch(() => undefined);
       });
     }
   }

@@ -5,6 +5,7 @@ import { RpcClient } from './rpc-client.js';
 import { errorFromWire } from './wire.js';
 import type { HandlerExtras } from './handler.decorators.js';
 import { invokeHandler } from './invoke-handler.js';
+import { BusContext } from './bus-context.js';
 
 /** Nest transport strategy that registers an app's `@HandleRequest`/`@HandleEvent` methods on the broker. */
 export class InProcessServer extends Server implements CustomTransportStrategy {
@@ -25,9 +26,9 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
           ? this.broker.subscribe(
               pattern,
               (handler.extras as HandlerExtras | undefined)?.broadcast ? undefined : this.queueGroup,
-              (data) => this.invoke(handler, data),
+              (data, requestId) => this.invoke(handler, data, requestId),
             )
-          : this.broker.handle(pattern, (data) => this.invoke(handler, data, pattern)),
+          : this.broker.handle(pattern, (data, requestId) => this.invoke(handler, data, requestId, pattern)),
       );
     }
     callback();
@@ -45,9 +46,9 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
     return this.broker as T;
   }
 
-  private async invoke(handler: MessageHandler, data: unknown, subject?: string): Promise<unknown> {
+  private async invoke(handler: MessageHandler, data: unknown, requestId: string, subject?: string): Promise<unknown> {
     try {
-      return await invokeHandler(handler, data);
+      return await invokeHandler(handler, data, new BusContext(requestId));
     } catch (err) {
       // Nest's exception zone hands back the filter's RpcErrorBody; rebuild the caller's error from it.
       throw errorFromWire(err, subject ?? 'an event');
@@ -60,12 +61,12 @@ export class InProcessRpcClient extends RpcClient {
     super();
   }
 
-  request<S extends RequestSubject>(subject: S, payload: RequestOf<S>): Promise<ReplyOf<S>> {
-    return this.broker.request(subject, payload) as Promise<ReplyOf<S>>;
+  request<S extends RequestSubject>(subject: S, payload: RequestOf<S>, requestId?: string): Promise<ReplyOf<S>> {
+    return this.broker.request(subject, payload, requestId) as Promise<ReplyOf<S>>;
   }
 
-  publish<E extends EventSubject>(subject: E, payload: EventOf<E>): Promise<void> {
-    this.broker.publish(subject, payload);
+  publish<E extends EventSubject>(subject: E, payload: EventOf<E>, requestId?: string): Promise<void> {
+    this.broker.publish(subject, payload, requestId);
     return Promise.resolve();
   }
 }

@@ -1,4 +1,5 @@
 export * from './rpc-client.js';
+export * from './bus-context.js';
 export * from './handler.decorators.js';
 export * from './rpc-error.js';
 export * from './in-process-broker.js';

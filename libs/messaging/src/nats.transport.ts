@@ -16,7 +16,8 @@ import {
   type RequestOf,
   type RequestSubject,
 } from '#contracts';
-import { busRequestDuration, REQUEST_ID_HEADER, requestContext, sanitizeRequestId } from '#observability';
+import { busRequestDuration, newRequestId, REQUEST_ID_HEADER, sanitizeRequestId } from '#observability';
+import { BusContext } from './bus-context.js';
 import { RpcClient } from './rpc-client.js';
 import { errorFromWire, type WireReply } from './wire.js';
 import type { HandlerExtras } from './handler.decorators.js';
@@ -97,11 +98,6 @@ export class HandoverNatsServer extends ServerNats {
     }
   }
 
-  override handleMessage(channel: string, message: Msg): Promise<unknown> {
-    const requestId = sanitizeRequestId(message.headers?.get(REQUEST_ID_HEADER));
-    return requestContext.run({ requestId }, () => super.handleMessage(channel, message));
-  }
-
   override getHandlerByPattern(pattern: string): MessageHandler | null {
     // Subjects are plain strings: skip Nest's JSON.parse attempt on every message.
     return this.messageHandlers.get(pattern) ?? null;
@@ -114,9 +110,7 @@ export class HandoverNatsServer extends ServerNats {
 
   private serveBatch(handler: MessageHandler, batch: RequestItem[], replyTo: string | undefined): void {
     for (const item of batch) {
-      const requestId = sanitizeRequestId(item.rid);
-      void requestContext
-        .run({ requestId }, () => invokeHandler(handler, item.data))
+      void invokeHandler(handler, item.data, new BusContext(sanitizeRequestId(item.rid)))
         .then(
           (response) => ({ id: item.id, response }),
           // Nest's exception zone hands back the filter's RpcErrorBody; anything else crosses as an unknown shape
@@ -236,11 +230,11 @@ export class NatsRpcClient extends RpcClient {
     super();
   }
 
-  async request<S extends RequestSubject>(subject: S, payload: RequestOf<S>): Promise<ReplyOf<S>> {
+  async request<S extends RequestSubject>(subject: S, payload: RequestOf<S>, requestId?: string): Promise<ReplyOf<S>> {
     const started = performance.now();
     let outcome = 'ok';
     try {
-      return (await this.send(subject, payload)) as ReplyOf<S>;
+      return (await this.send(subject, payload, requestId)) as ReplyOf<S>;
     } catch (err) {
       outcome = err instanceof HandoverError ? err.code : 'error';
       throw err;
@@ -249,9 +243,9 @@ export class NatsRpcClient extends RpcClient {
     }
   }
 
-  async publish<E extends EventSubject>(subject: E, payload: EventOf<E>): Promise<void> {
+  async publish<E extends EventSubject>(subject: E, payload: EventOf<E>, requestId?: string): Promise<void> {
     const h = natsHeaders();
-    h.set(REQUEST_ID_HEADER, requestContext.requestId());
+    h.set(REQUEST_ID_HEADER, requestId ?? newRequestId());
     try {
       this.connection.publish(
         prefixed(this.settings.subjectPrefix, subject),
@@ -263,7 +257,7 @@ export class NatsRpcClient extends RpcClient {
     }
   }
 
-  private send(subject: RequestSubject, payload: unknown): Promise<unknown> {
+  private send(subject: RequestSubject, payload: unknown, requestId: string | undefined): Promise<unknown> {
     if (this.connection.isClosed()) {
       return Promise.reject(HandoverError.unavailable(`no timely answer to ${subject}: the bus connection is closed`));
     }
@@ -278,7 +272,8 @@ export class NatsRpcClient extends RpcClient {
       const ids = this.queuedIds.get(subject);
       if (ids) ids.push(id);
       else this.queuedIds.set(subject, [id]);
-      this.outgoing.add(subject, JSON.stringify({ id, data: payload, rid: requestContext.requestId() }));
+      // Without a request id `rid` is left out, and the server mints one.
+      this.outgoing.add(subject, JSON.stringify({ id, data: payload, rid: requestId }));
     });
   }
 

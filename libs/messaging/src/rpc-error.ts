@@ -7,10 +7,10 @@ import type { Logger } from '#observability';
  * body; anything else is logged with an error id and crosses as `temporarily_unavailable` carrying only that
  * id, so no internal detail leaves the service.
  */
-export function toRpcErrorBody(exception: unknown, logger: Logger): RpcErrorBody {
+export function toRpcErrorBody(exception: unknown, logger: Logger, requestId: string): RpcErrorBody {
   if (exception instanceof HandoverError) return exception.toBody();
   const errorId = randomUUID();
-  logger.error({ err: exception, errorId }, 'unexpected error in a bus handler');
+  logger.error({ err: exception, errorId, requestId }, 'unexpected error in a bus handler');
   return {
     error: 'temporarily_unavailable',
     error_description: `unexpected condition (error id ${errorId})`,

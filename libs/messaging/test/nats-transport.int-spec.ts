@@ -15,6 +15,7 @@ import {
   type TenantReply,
 } from '#contracts';
 import {
+  BusContext,
   connectNats,
   HandleEvent,
   HandleRequest,
@@ -24,7 +25,7 @@ import {
   type NatsSettings,
   type RpcClient,
 } from '#messaging';
-import { createLogger, requestContext } from '#observability';
+import { createLogger } from '#observability';
 import { runApp, type RunningApp } from '#runtime';
 import { currentTestRun } from '#testing';
 
@@ -32,6 +33,7 @@ import { currentTestRun } from '#testing';
 class ReplicaLog {
   readonly requests: string[] = [];
   readonly events: string[] = [];
+  readonly eventRequestIds: string[] = [];
 
   constructor(readonly name: string) {}
 }
@@ -44,7 +46,7 @@ class TenantProbeController {
 
   /** Answers by slug: `missing` → not_found, `silent` → never answers, `crash` → an unexpected error. */
   @HandleRequest('user-data.tenant.get')
-  async getTenant(request: GetTenantRequest): Promise<TenantReply> {
+  async getTenant(request: GetTenantRequest, context: BusContext): Promise<TenantReply> {
     this.replica.requests.push(request.slug);
     if (request.slug === 'missing') throw new HandoverError('not_found', 'no tenant is called missing');
     if (request.slug === 'silent') return new Promise<never>(() => {});
@@ -52,14 +54,15 @@ class TenantProbeController {
     return {
       id: this.replica.name,
       slug: request.slug,
-      name: requestContext.current()?.requestId ?? 'no context',
+      name: context.requestId,
       outboundNetwork: 'public',
     };
   }
 
   @HandleEvent('tenant.changed', { broadcast: true })
-  onTenantChanged(event: TenantChanged): void {
+  onTenantChanged(event: TenantChanged, context: BusContext): void {
     this.replica.events.push(`tenant.changed:${event.slug}`);
+    this.replica.eventRequestIds.push(context.requestId);
   }
 
   // Not broadcast here (whatever the catalogue says of this subject): it exercises queue-group delivery.
@@ -148,12 +151,12 @@ describe(HandoverNatsServer.name, () => {
       expect(reply).toMatchObject({ slug: 'demo', id: expect.stringMatching(/^replica-[ab]$/) });
     });
 
-    it("should run the handler with the caller's request id", async () => {
-      const reply = requestContext.run({ requestId: 'int-request-42' }, () =>
-        sut.request('user-data.tenant.get', { slug: 'whoami' }),
-      );
+    it("should run the handler with the caller's request id, or a fresh one", async () => {
+      const named = sut.request('user-data.tenant.get', { slug: 'whoami' }, 'int-request-42');
+      const unnamed = sut.request('user-data.tenant.get', { slug: 'whoami' });
 
-      await expect(reply).resolves.toMatchObject({ name: 'int-request-42', outboundNetwork: 'public' });
+      await expect(named).resolves.toMatchObject({ name: 'int-request-42', outboundNetwork: 'public' });
+      await expect(unnamed).resolves.toMatchObject({ name: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     });
 
     it("should give the caller the handler's HandoverError with its code and description", async () => {
@@ -269,13 +272,14 @@ describe(HandoverNatsServer.name, () => {
 
   describe('events', () => {
     it('should deliver a broadcast event to every replica', async () => {
-      await sut.publish('tenant.changed', { tenantId: randomUUID(), slug: 'broadcast-1' });
+      await sut.publish('tenant.changed', { tenantId: randomUUID(), slug: 'broadcast-1' }, 'int-event-7');
 
       await eventually(
         () => replicas.every((r) => r.events.includes('tenant.changed:broadcast-1')),
         'both replicas heard the broadcast',
       );
       expect(allEvents().filter((e) => e === 'tenant.changed:broadcast-1')).toHaveLength(2);
+      for (const replica of replicas) expect(replica.eventRequestIds).toContain('int-event-7');
     });
 
     it('should deliver a queue-group event to exactly one replica', async () => {

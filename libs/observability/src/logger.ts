@@ -1,12 +1,11 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type Logger } from 'pino';
-import { requestContext } from './request-context.js';
 
 export type { Logger } from 'pino';
 
 /**
- * JSON logs, one object per line, each carrying the app and the current request id (carried across NATS hops
- * in the `x-request-id` header), so one handover can be followed through every process.
+ * JSON logs, one object per line, each carrying the app; a line about one request names its `requestId` (see
+ * request-context.ts), so one handover can be followed through every process.
  */
 export function createLogger(app: string, level: string): Logger {
   return pino({
@@ -15,10 +14,6 @@ export function createLogger(app: string, level: string): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     serializers: { err: pino.stdSerializers.err },
-    mixin() {
-      const context = requestContext.current();
-      return context ? { requestId: context.requestId } : {};
-    },
   });
 }
 

@@ -26,7 +26,7 @@ export class AdminKeyGuard implements CanActivate {
     if (!match) throw adminUnauthorized('no Bearer authorization header');
     let key;
     try {
-      key = await this.keys.verify(match[1]);
+      key = await this.keys.verify(match[1], request.id);
     } catch (err) {
       if (err instanceof HandoverError && err.code === 'unauthorized') throw adminUnauthorized(err);
       throw err;

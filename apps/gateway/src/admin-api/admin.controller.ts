@@ -13,6 +13,7 @@ import {
 } from '@nestjs/swagger';
 import { JsonBody } from '../http/json-body.decorator.js';
 import { NoStoreInterceptor } from '../http/no-store.interceptor.js';
+import { RequestId } from '../http/request-id.decorator.js';
 import { AdminKeyGuard } from './admin-key.guard.js';
 import { AdminService } from './admin.service.js';
 import {
@@ -40,8 +41,11 @@ export class AdminController {
   @ApiBody({ type: CreateTenantBody })
   @ApiCreatedResponse({ type: CreatedTenant })
   @ApiConflictResponse({ description: '`conflict`: the slug is taken.' })
-  createTenant(@JsonBody(CreateTenantBody) body: CreateTenantBody): Promise<CreatedTenant> {
-    return this.admin.createTenant(body);
+  createTenant(
+    @JsonBody(CreateTenantBody) body: CreateTenantBody,
+    @RequestId() requestId: string,
+  ): Promise<CreatedTenant> {
+    return this.admin.createTenant(body, requestId);
   }
 
   @Post(':tenant/vendors')
@@ -54,8 +58,9 @@ export class AdminController {
   createVendor(
     @Param('tenant') tenant: string,
     @JsonBody(CreateVendorBody) body: CreateVendorBody,
+    @RequestId() requestId: string,
   ): Promise<CreatedVendor> {
-    return this.admin.createVendor(tenant, body);
+    return this.admin.createVendor(tenant, body, requestId);
   }
 
   @Post(':tenant/users')
@@ -65,7 +70,11 @@ export class AdminController {
   @ApiCreatedResponse({ type: CreatedUser })
   @ApiNotFoundResponse({ description: '`not_found`: no such tenant.' })
   @ApiConflictResponse({ description: '`conflict`: the login is taken in the tenant.' })
-  createUser(@Param('tenant') tenant: string, @JsonBody(CreateUserBody) body: CreateUserBody): Promise<CreatedUser> {
-    return this.admin.createUser(tenant, body);
+  createUser(
+    @Param('tenant') tenant: string,
+    @JsonBody(CreateUserBody) body: CreateUserBody,
+    @RequestId() requestId: string,
+  ): Promise<CreatedUser> {
+    return this.admin.createUser(tenant, body, requestId);
   }
 }

@@ -38,29 +38,37 @@ describe(AdminService.name, () => {
   it('should create a tenant and answer its issuer and host key', async () => {
     rpc.request.mockResolvedValue({ id: acme.id, slug: 'acme', name: 'Acme Bank', hostKey: 'hk' } as never);
 
-    await expect(sut.createTenant({ slug: 'acme', name: 'Acme Bank' })).resolves.toEqual({
+    await expect(sut.createTenant({ slug: 'acme', name: 'Acme Bank' }, 'req-1')).resolves.toEqual({
       id: acme.id,
       slug: 'acme',
       name: 'Acme Bank',
       issuer: 'https://sso.example/t/acme',
       host_key: 'hk',
     });
-    expect(rpc.request).toHaveBeenCalledWith('user-data.tenant.create', {
-      slug: 'acme',
-      name: 'Acme Bank',
-      outboundNetwork: undefined,
-    });
+    expect(rpc.request).toHaveBeenCalledWith(
+      'user-data.tenant.create',
+      {
+        slug: 'acme',
+        name: 'Acme Bank',
+        outboundNetwork: undefined,
+      },
+      'req-1',
+    );
   });
 
   it("should pass the tenant's outbound network on (user-data defaults it to public)", async () => {
     rpc.request.mockResolvedValue({ id: acme.id, slug: 'acme', name: 'Acme Bank', hostKey: 'hk' } as never);
 
-    await sut.createTenant({ slug: 'acme', name: 'Acme Bank', outbound_network: 'loopback' });
-    expect(rpc.request).toHaveBeenCalledWith('user-data.tenant.create', {
-      slug: 'acme',
-      name: 'Acme Bank',
-      outboundNetwork: 'loopback',
-    });
+    await sut.createTenant({ slug: 'acme', name: 'Acme Bank', outbound_network: 'loopback' }, 'req-1');
+    expect(rpc.request).toHaveBeenCalledWith(
+      'user-data.tenant.create',
+      {
+        slug: 'acme',
+        name: 'Acme Bank',
+        outboundNetwork: 'loopback',
+      },
+      'req-1',
+    );
   });
 
   it.each([
@@ -77,47 +85,60 @@ describe(AdminService.name, () => {
     rpc.request.mockResolvedValue({ clientId: 'planner', clientSecret: 'cs' } as never);
 
     await expect(
-      sut.createVendor('acme', {
-        client_id: 'planner',
-        name: 'Planner',
-        plugin_urls: ['https://planner.example/plugin'],
-        allowed_origins: ['https://planner.example'],
-        scopes: ['profile'],
-      }),
+      sut.createVendor(
+        'acme',
+        {
+          client_id: 'planner',
+          name: 'Planner',
+          plugin_urls: ['https://planner.example/plugin'],
+          allowed_origins: ['https://planner.example'],
+          scopes: ['profile'],
+        },
+        'req-1',
+      ),
     ).resolves.toEqual({ client_id: 'planner', client_secret: 'cs' });
-    expect(rpc.request).toHaveBeenCalledWith('user-data.vendor.create', {
-      tenantId: acme.id,
-      clientId: 'planner',
-      name: 'Planner',
-      pluginUrls: ['https://planner.example/plugin'],
-      redirectUris: [],
-      allowedOrigins: ['https://planner.example'],
-      config: {},
-      scopes: ['profile'],
-      pkceRequired: false,
-      launchMode: 'redirect',
-    });
+    expect(rpc.request).toHaveBeenCalledWith(
+      'user-data.vendor.create',
+      {
+        tenantId: acme.id,
+        clientId: 'planner',
+        name: 'Planner',
+        pluginUrls: ['https://planner.example/plugin'],
+        redirectUris: [],
+        allowedOrigins: ['https://planner.example'],
+        config: {},
+        scopes: ['profile'],
+        pkceRequired: false,
+        launchMode: 'redirect',
+      },
+      'req-1',
+    );
+    expect(tenants.resolve).toHaveBeenCalledWith('acme', 'req-1');
   });
 
   it('should answer an unknown tenant with not_found, without asking user-data to create anything', async () => {
-    await expect(sut.createUser('nobody', { login: 'erin' })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(sut.createUser('nobody', { login: 'erin' }, 'req-1')).rejects.toMatchObject({ code: 'not_found' });
     expect(rpc.request).not.toHaveBeenCalled();
   });
 
   it('should create a user of the tenant', async () => {
     rpc.request.mockResolvedValue({ id: 'u1', login: 'erin' } as never);
 
-    await expect(sut.createUser('acme', { login: 'erin', password: 'pw' })).resolves.toEqual({
+    await expect(sut.createUser('acme', { login: 'erin', password: 'pw' }, 'req-1')).resolves.toEqual({
       id: 'u1',
       login: 'erin',
     });
-    expect(rpc.request).toHaveBeenCalledWith('user-data.user.create', {
-      tenantId: acme.id,
-      login: 'erin',
-      email: undefined,
-      name: undefined,
-      password: 'pw',
-    });
+    expect(rpc.request).toHaveBeenCalledWith(
+      'user-data.user.create',
+      {
+        tenantId: acme.id,
+        login: 'erin',
+        email: undefined,
+        name: undefined,
+        password: 'pw',
+      },
+      'req-1',
+    );
   });
 });
 
@@ -126,7 +147,9 @@ describe(AdminKeyGuard.name, () => {
   let keys: Mocked<HostKeys>;
   const context = (authorization?: string) =>
     ({
-      switchToHttp: () => ({ getRequest: () => ({ headers: authorization === undefined ? {} : { authorization } }) }),
+      switchToHttp: () => ({
+        getRequest: () => ({ id: 'req-1', headers: authorization === undefined ? {} : { authorization } }),
+      }),
     }) as unknown as ExecutionContext;
   const admin: ApiKeyReply = { kind: 'admin', tenantId: null, label: 'ops' };
   const host: ApiKeyReply = { kind: 'host', tenantId: acme.id, label: 'acme host' };
@@ -143,7 +166,7 @@ describe(AdminKeyGuard.name, () => {
 
   it('should let an admin key in', async () => {
     await expect(sut.canActivate(context('Bearer admin-key'))).resolves.toBe(true);
-    expect(keys.verify).toHaveBeenCalledWith('admin-key');
+    expect(keys.verify).toHaveBeenCalledWith('admin-key', 'req-1');
   });
 
   it.each([
@@ -154,7 +177,7 @@ describe(AdminKeyGuard.name, () => {
   ])('should refuse %s with 401 unauthorized and a Bearer challenge', async (_case, authorization) => {
     const failure = await sut.canActivate(context(authorization)).catch((e: unknown) => e);
 
-    expect(toHttpError(failure, silent)).toEqual({
+    expect(toHttpError(failure, silent, 'req-1')).toEqual({
       status: 401,
       body: { error: 'unauthorized', error_description: 'a valid admin API key is required' },
       headers: { 'www-authenticate': 'Bearer' },

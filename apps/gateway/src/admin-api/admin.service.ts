@@ -24,12 +24,12 @@ export class AdminService {
     @Inject(GatewayOptions) private readonly options: GatewayOptions,
   ) {}
 
-  async createTenant(body: CreateTenantBody): Promise<CreatedTenant> {
-    const tenant = await this.rpc.request('user-data.tenant.create', {
-      slug: body.slug,
-      name: body.name,
-      outboundNetwork: body.outbound_network,
-    });
+  async createTenant(body: CreateTenantBody, requestId: string): Promise<CreatedTenant> {
+    const tenant = await this.rpc.request(
+      'user-data.tenant.create',
+      { slug: body.slug, name: body.name, outboundNetwork: body.outbound_network },
+      requestId,
+    );
     return {
       id: tenant.id,
       slug: tenant.slug,
@@ -39,32 +39,34 @@ export class AdminService {
     };
   }
 
-  async createVendor(slug: string, body: CreateVendorBody): Promise<CreatedVendor> {
-    const tenant = await this.tenants.resolve(slug);
-    const vendor = await this.rpc.request('user-data.vendor.create', {
-      tenantId: tenant.id,
-      clientId: body.client_id,
-      name: body.name,
-      pluginUrls: body.plugin_urls,
-      redirectUris: body.redirect_uris ?? [],
-      allowedOrigins: body.allowed_origins,
-      config: body.config ?? {},
-      scopes: body.scopes,
-      pkceRequired: body.pkce_required ?? false,
-      launchMode: body.launch_mode ?? 'redirect',
-    });
+  async createVendor(slug: string, body: CreateVendorBody, requestId: string): Promise<CreatedVendor> {
+    const tenant = await this.tenants.resolve(slug, requestId);
+    const vendor = await this.rpc.request(
+      'user-data.vendor.create',
+      {
+        tenantId: tenant.id,
+        clientId: body.client_id,
+        name: body.name,
+        pluginUrls: body.plugin_urls,
+        redirectUris: body.redirect_uris ?? [],
+        allowedOrigins: body.allowed_origins,
+        config: body.config ?? {},
+        scopes: body.scopes,
+        pkceRequired: body.pkce_required ?? false,
+        launchMode: body.launch_mode ?? 'redirect',
+      },
+      requestId,
+    );
     return { client_id: vendor.clientId, client_secret: vendor.clientSecret };
   }
 
-  async createUser(slug: string, body: CreateUserBody): Promise<CreatedUser> {
-    const tenant = await this.tenants.resolve(slug);
-    const user = await this.rpc.request('user-data.user.create', {
-      tenantId: tenant.id,
-      login: body.login,
-      email: body.email,
-      name: body.name,
-      password: body.password,
-    });
+  async createUser(slug: string, body: CreateUserBody, requestId: string): Promise<CreatedUser> {
+    const tenant = await this.tenants.resolve(slug, requestId);
+    const user = await this.rpc.request(
+      'user-data.user.create',
+      { tenantId: tenant.id, login: body.login, email: body.email, name: body.name, password: body.password },
+      requestId,
+    );
     return { id: user.id, login: user.login };
   }
 }

@@ -30,6 +30,7 @@ import { MessageStatuses } from '#contracts';
 import { JsonBody, OptionalJsonBody } from '../http/json-body.decorator.js';
 import { NoStoreInterceptor } from '../http/no-store.interceptor.js';
 import { ValidQuery } from '../http/query.decorator.js';
+import { RequestId } from '../http/request-id.decorator.js';
 import { AdminKeyGuard } from './admin-key.guard.js';
 import {
   CreatedWebhookEndpoint,
@@ -80,8 +81,9 @@ export class WebhooksAdminController {
     @Param('tenant') tenant: string,
     @Param('vendor') vendor: string,
     @JsonBody(CreateWebhookEndpointBody) body: CreateWebhookEndpointBody,
+    @RequestId() requestId: string,
   ): Promise<CreatedWebhookEndpoint> {
-    return this.webhooks.create(tenant, vendor, body);
+    return this.webhooks.create(tenant, vendor, body, requestId);
   }
 
   @Get('vendors/:vendor/webhooks')
@@ -89,16 +91,20 @@ export class WebhooksAdminController {
   @ApiParam({ name: 'vendor', description: "The vendor's client_id." })
   @ApiOkResponse({ type: WebhookEndpoints })
   @ApiNotFoundResponse({ description: '`not_found`: no such tenant, or no such vendor in it.' })
-  listOfVendor(@Param('tenant') tenant: string, @Param('vendor') vendor: string): Promise<WebhookEndpoints> {
-    return this.webhooks.list(tenant, vendor);
+  listOfVendor(
+    @Param('tenant') tenant: string,
+    @Param('vendor') vendor: string,
+    @RequestId() requestId: string,
+  ): Promise<WebhookEndpoints> {
+    return this.webhooks.list(tenant, vendor, requestId);
   }
 
   @Get('webhooks')
   @ApiOperation({ summary: "Every webhook endpoint of the tenant's vendors" })
   @ApiOkResponse({ type: WebhookEndpoints })
   @ApiNotFoundResponse({ description: '`not_found`: no such tenant.' })
-  list(@Param('tenant') tenant: string): Promise<WebhookEndpoints> {
-    return this.webhooks.list(tenant);
+  list(@Param('tenant') tenant: string, @RequestId() requestId: string): Promise<WebhookEndpoints> {
+    return this.webhooks.list(tenant, undefined, requestId);
   }
 
   @Get('webhooks/:endpoint_id')
@@ -106,8 +112,12 @@ export class WebhooksAdminController {
   @ApiParam(ENDPOINT_ID)
   @ApiOkResponse({ type: WebhookEndpoint })
   @ApiNotFoundResponse(NO_ENDPOINT)
-  get(@Param('tenant') tenant: string, @Param('endpoint_id') endpointId: string): Promise<WebhookEndpoint> {
-    return this.webhooks.get(tenant, endpointId);
+  get(
+    @Param('tenant') tenant: string,
+    @Param('endpoint_id') endpointId: string,
+    @RequestId() requestId: string,
+  ): Promise<WebhookEndpoint> {
+    return this.webhooks.get(tenant, endpointId, requestId);
   }
 
   @Patch('webhooks/:endpoint_id')
@@ -120,8 +130,9 @@ export class WebhooksAdminController {
     @Param('tenant') tenant: string,
     @Param('endpoint_id') endpointId: string,
     @JsonBody(UpdateWebhookEndpointBody) body: UpdateWebhookEndpointBody,
+    @RequestId() requestId: string,
   ): Promise<WebhookEndpoint> {
-    return this.webhooks.update(tenant, endpointId, body);
+    return this.webhooks.update(tenant, endpointId, body, requestId);
   }
 
   @Delete('webhooks/:endpoint_id')
@@ -130,8 +141,12 @@ export class WebhooksAdminController {
   @ApiParam(ENDPOINT_ID)
   @ApiNoContentResponse({ description: 'Removed.' })
   @ApiNotFoundResponse(NO_ENDPOINT)
-  delete(@Param('tenant') tenant: string, @Param('endpoint_id') endpointId: string): Promise<void> {
-    return this.webhooks.delete(tenant, endpointId);
+  delete(
+    @Param('tenant') tenant: string,
+    @Param('endpoint_id') endpointId: string,
+    @RequestId() requestId: string,
+  ): Promise<void> {
+    return this.webhooks.delete(tenant, endpointId, requestId);
   }
 
   @Post('webhooks/:endpoint_id/rotate-secret')
@@ -147,8 +162,9 @@ export class WebhooksAdminController {
     @Param('tenant') tenant: string,
     @Param('endpoint_id') endpointId: string,
     @OptionalJsonBody(RotateSecretBody) body: RotateSecretBody,
+    @RequestId() requestId: string,
   ): Promise<RotatedSecret> {
-    return this.webhooks.rotateSecret(tenant, endpointId, body);
+    return this.webhooks.rotateSecret(tenant, endpointId, body, requestId);
   }
 
   @Get('webhooks/:endpoint_id/messages')
@@ -170,8 +186,9 @@ export class WebhooksAdminController {
     @Param('tenant') tenant: string,
     @Param('endpoint_id') endpointId: string,
     @ValidQuery(ListMessagesQuery) query: ListMessagesQuery,
+    @RequestId() requestId: string,
   ): Promise<WebhookMessages> {
-    return this.webhooks.messages(tenant, endpointId, query);
+    return this.webhooks.messages(tenant, endpointId, query, requestId);
   }
 
   @Post('webhooks/:endpoint_id/replay')
@@ -187,8 +204,9 @@ export class WebhooksAdminController {
     @Param('tenant') tenant: string,
     @Param('endpoint_id') endpointId: string,
     @JsonBody(ReplayRangeBody) body: ReplayRangeBody,
+    @RequestId() requestId: string,
   ): Promise<Replayed> {
-    return this.webhooks.replayRange(tenant, endpointId, body);
+    return this.webhooks.replayRange(tenant, endpointId, body, requestId);
   }
 
   @Get('webhook-messages/:message_id')
@@ -196,8 +214,12 @@ export class WebhooksAdminController {
   @ApiParam(MESSAGE_ID)
   @ApiOkResponse({ type: WebhookMessageDetail })
   @ApiNotFoundResponse(NO_MESSAGE)
-  message(@Param('tenant') tenant: string, @Param('message_id') messageId: string): Promise<WebhookMessageDetail> {
-    return this.webhooks.message(tenant, messageId);
+  message(
+    @Param('tenant') tenant: string,
+    @Param('message_id') messageId: string,
+    @RequestId() requestId: string,
+  ): Promise<WebhookMessageDetail> {
+    return this.webhooks.message(tenant, messageId, requestId);
   }
 
   @Post('webhook-messages/:message_id/replay')
@@ -210,7 +232,8 @@ export class WebhooksAdminController {
     @Param('tenant') tenant: string,
     @Param('message_id') messageId: string,
     @OptionalJsonBody() _body: object,
+    @RequestId() requestId: string,
   ): Promise<Replayed> {
-    return this.webhooks.replayMessage(tenant, messageId);
+    return this.webhooks.replayMessage(tenant, messageId, requestId);
   }
 }

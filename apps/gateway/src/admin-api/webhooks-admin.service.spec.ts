@@ -116,44 +116,57 @@ describe(WebhooksAdminService.name, () => {
       const created: CreatedEndpointReply = { ...view, secret: `whsec_${'a'.repeat(43)}=` };
       rpc.request.mockResolvedValue(created as never);
 
-      await expect(sut.create('acme', 'planner', { url: 'https://planner.example/hooks' })).resolves.toEqual({
+      await expect(sut.create('acme', 'planner', { url: 'https://planner.example/hooks' }, 'req-1')).resolves.toEqual({
         ...viewBody,
         secret: created.secret,
       });
-      expect(rpc.request).toHaveBeenCalledWith('webhooks.endpoint.create', {
-        tenantId: acme.id,
-        tenantSlug: 'acme',
-        vendor: 'planner',
-        kind: 'webhook',
-        url: 'https://planner.example/hooks',
-        eventTypes: undefined,
-        enabled: undefined,
-        description: undefined,
-      });
+      expect(rpc.request).toHaveBeenCalledWith(
+        'webhooks.endpoint.create',
+        {
+          tenantId: acme.id,
+          tenantSlug: 'acme',
+          vendor: 'planner',
+          kind: 'webhook',
+          url: 'https://planner.example/hooks',
+          eventTypes: undefined,
+          enabled: undefined,
+          description: undefined,
+        },
+        'req-1',
+      );
     });
 
     it('should map every snake_case field to the bus contract', async () => {
       rpc.request.mockResolvedValue({ ...view, kind: 'backchannel_logout', secret: null } as never);
 
-      const reply = await sut.create('acme', 'planner', {
-        url: 'https://planner.example/bcl',
-        kind: 'backchannel_logout',
-        event_types: ['session.logged_out'],
-        enabled: false,
-        description: 'logout',
-      });
+      const reply = await sut.create(
+        'acme',
+        'planner',
+        {
+          url: 'https://planner.example/bcl',
+          kind: 'backchannel_logout',
+          event_types: ['session.logged_out'],
+          enabled: false,
+          description: 'logout',
+        },
+        'req-1',
+      );
 
       expect(reply.secret).toBeNull();
-      expect(rpc.request).toHaveBeenCalledWith('webhooks.endpoint.create', {
-        tenantId: acme.id,
-        tenantSlug: 'acme',
-        vendor: 'planner',
-        kind: 'backchannel_logout',
-        url: 'https://planner.example/bcl',
-        eventTypes: ['session.logged_out'],
-        enabled: false,
-        description: 'logout',
-      });
+      expect(rpc.request).toHaveBeenCalledWith(
+        'webhooks.endpoint.create',
+        {
+          tenantId: acme.id,
+          tenantSlug: 'acme',
+          vendor: 'planner',
+          kind: 'backchannel_logout',
+          url: 'https://planner.example/bcl',
+          eventTypes: ['session.logged_out'],
+          enabled: false,
+          description: 'logout',
+        },
+        'req-1',
+      );
     });
 
     it.each([
@@ -161,7 +174,7 @@ describe(WebhooksAdminService.name, () => {
       ['an unknown vendor', 'acme', 'someone-else'],
       ['a malformed client id (answered by the directory as unknown)', 'acme', 'has space'],
     ])('should answer %s with not_found, without asking the webhooks app', async (_case, tenant, vendor) => {
-      await expect(sut.create(tenant, vendor, { url: 'https://x.example' })).rejects.toMatchObject({
+      await expect(sut.create(tenant, vendor, { url: 'https://x.example' }, 'req-1')).rejects.toMatchObject({
         code: 'not_found',
       });
       expect(rpc.request).not.toHaveBeenCalled();
@@ -172,21 +185,30 @@ describe(WebhooksAdminService.name, () => {
     it("should list the tenant's endpoints in snake_case", async () => {
       rpc.request.mockResolvedValue({ endpoints: [view] } as never);
 
-      await expect(sut.list('acme')).resolves.toEqual({ endpoints: [viewBody] });
-      expect(rpc.request).toHaveBeenCalledWith('webhooks.endpoint.list', { tenantId: acme.id, vendor: undefined });
+      await expect(sut.list('acme', undefined, 'req-1')).resolves.toEqual({ endpoints: [viewBody] });
+      expect(rpc.request).toHaveBeenCalledWith(
+        'webhooks.endpoint.list',
+        { tenantId: acme.id, vendor: undefined },
+        'req-1',
+      );
+      expect(tenants.resolve).toHaveBeenCalledWith('acme', 'req-1');
       expect(vendors.get).not.toHaveBeenCalled();
     });
 
     it("should list one vendor's endpoints once the vendor is known", async () => {
       rpc.request.mockResolvedValue({ endpoints: [] } as never);
 
-      await expect(sut.list('acme', 'planner')).resolves.toEqual({ endpoints: [] });
-      expect(vendors.get).toHaveBeenCalledWith(acme.id, 'planner');
-      expect(rpc.request).toHaveBeenCalledWith('webhooks.endpoint.list', { tenantId: acme.id, vendor: 'planner' });
+      await expect(sut.list('acme', 'planner', 'req-1')).resolves.toEqual({ endpoints: [] });
+      expect(vendors.get).toHaveBeenCalledWith(acme.id, 'planner', 'req-1');
+      expect(rpc.request).toHaveBeenCalledWith(
+        'webhooks.endpoint.list',
+        { tenantId: acme.id, vendor: 'planner' },
+        'req-1',
+      );
     });
 
     it('should answer an unknown vendor with not_found rather than an empty list', async () => {
-      await expect(sut.list('acme', 'nobody')).rejects.toMatchObject({ code: 'not_found' });
+      await expect(sut.list('acme', 'nobody', 'req-1')).rejects.toMatchObject({ code: 'not_found' });
       expect(rpc.request).not.toHaveBeenCalled();
     });
   });
@@ -195,20 +217,20 @@ describe(WebhooksAdminService.name, () => {
     it('should get it by the tenant id and endpoint id', async () => {
       rpc.request.mockResolvedValue(view as never);
 
-      await expect(sut.get('acme', endpointId)).resolves.toEqual(viewBody);
-      expect(rpc.request).toHaveBeenCalledWith('webhooks.endpoint.get', { tenantId: acme.id, endpointId });
+      await expect(sut.get('acme', endpointId, 'req-1')).resolves.toEqual(viewBody);
+      expect(rpc.request).toHaveBeenCalledWith('webhooks.endpoint.get', { tenantId: acme.id, endpointId }, 'req-1');
     });
 
     it.each(['not-a-uuid', `${endpointId}x`, '', '../vendors'])(
       'should answer the malformed endpoint id %p with not_found, without a bus call',
       async (id) => {
         for (const call of [
-          () => sut.get('acme', id),
-          () => sut.update('acme', id, { enabled: true }),
-          () => sut.delete('acme', id),
-          () => sut.rotateSecret('acme', id, {}),
-          () => sut.messages('acme', id, {}),
-          () => sut.replayRange('acme', id, { since: '2025-01-01T00:00:00Z', until: '2025-01-02T00:00:00Z' }),
+          () => sut.get('acme', id, 'req-1'),
+          () => sut.update('acme', id, { enabled: true }, 'req-1'),
+          () => sut.delete('acme', id, 'req-1'),
+          () => sut.rotateSecret('acme', id, {}, 'req-1'),
+          () => sut.messages('acme', id, {}, 'req-1'),
+          () => sut.replayRange('acme', id, { since: '2025-01-01T00:00:00Z', until: '2025-01-02T00:00:00Z' }, 'req-1'),
         ]) {
           await expect(call()).rejects.toMatchObject({ code: 'not_found', description: 'no such webhook endpoint' });
         }
@@ -219,51 +241,64 @@ describe(WebhooksAdminService.name, () => {
     it("should pass the webhooks app's not_found for another tenant's endpoint through unchanged", async () => {
       rpc.request.mockRejectedValue(new HandoverError('not_found', 'no such webhook endpoint'));
 
-      await expect(sut.get('acme', endpointId)).rejects.toMatchObject({ code: 'not_found' });
+      await expect(sut.get('acme', endpointId, 'req-1')).rejects.toMatchObject({ code: 'not_found' });
     });
 
     it('should patch only the fields given', async () => {
       rpc.request.mockResolvedValue({ ...view, enabled: false, disabledReason: 'admin' } as never);
 
-      await expect(sut.update('acme', endpointId, { enabled: false })).resolves.toMatchObject({
+      await expect(sut.update('acme', endpointId, { enabled: false }, 'req-1')).resolves.toMatchObject({
         enabled: false,
         disabled_reason: 'admin',
       });
-      expect(rpc.request).toHaveBeenCalledWith('webhooks.endpoint.update', {
-        tenantId: acme.id,
-        endpointId,
-        url: undefined,
-        eventTypes: undefined,
-        enabled: false,
-        description: undefined,
-      });
+      expect(rpc.request).toHaveBeenCalledWith(
+        'webhooks.endpoint.update',
+        {
+          tenantId: acme.id,
+          endpointId,
+          url: undefined,
+          eventTypes: undefined,
+          enabled: false,
+          description: undefined,
+        },
+        'req-1',
+      );
     });
 
     it('should map event_types and url on patch', async () => {
       rpc.request.mockResolvedValue(view as never);
 
-      await sut.update('acme', endpointId, {
-        url: 'https://planner.example/v2',
-        event_types: ['session.created', 'vendor_data.updated'],
-        description: 'v2',
-      });
-      expect(rpc.request).toHaveBeenCalledWith('webhooks.endpoint.update', {
-        tenantId: acme.id,
+      await sut.update(
+        'acme',
         endpointId,
-        url: 'https://planner.example/v2',
-        eventTypes: ['session.created', 'vendor_data.updated'],
-        enabled: undefined,
-        description: 'v2',
-      });
+        {
+          url: 'https://planner.example/v2',
+          event_types: ['session.created', 'vendor_data.updated'],
+          description: 'v2',
+        },
+        'req-1',
+      );
+      expect(rpc.request).toHaveBeenCalledWith(
+        'webhooks.endpoint.update',
+        {
+          tenantId: acme.id,
+          endpointId,
+          url: 'https://planner.example/v2',
+          eventTypes: ['session.created', 'vendor_data.updated'],
+          enabled: undefined,
+          description: 'v2',
+        },
+        'req-1',
+      );
     });
 
     it('should delete it, and answer not_found when nothing was deleted', async () => {
       rpc.request.mockResolvedValueOnce({ deleted: true } as never);
-      await expect(sut.delete('acme', endpointId)).resolves.toBeUndefined();
-      expect(rpc.request).toHaveBeenCalledWith('webhooks.endpoint.delete', { tenantId: acme.id, endpointId });
+      await expect(sut.delete('acme', endpointId, 'req-1')).resolves.toBeUndefined();
+      expect(rpc.request).toHaveBeenCalledWith('webhooks.endpoint.delete', { tenantId: acme.id, endpointId }, 'req-1');
 
       rpc.request.mockResolvedValueOnce({ deleted: false } as never);
-      await expect(sut.delete('acme', endpointId)).rejects.toMatchObject({ code: 'not_found' });
+      await expect(sut.delete('acme', endpointId, 'req-1')).rejects.toMatchObject({ code: 'not_found' });
     });
 
     it('should rotate the secret with the overlap asked for', async () => {
@@ -272,15 +307,19 @@ describe(WebhooksAdminService.name, () => {
         previousSecretValidUntil: '2025-01-03T03:04:05.000Z',
       } as never);
 
-      await expect(sut.rotateSecret('acme', endpointId, { overlap_seconds: 60 })).resolves.toEqual({
+      await expect(sut.rotateSecret('acme', endpointId, { overlap_seconds: 60 }, 'req-1')).resolves.toEqual({
         secret: `whsec_${'b'.repeat(43)}=`,
         previous_secret_valid_until: '2025-01-03T03:04:05.000Z',
       });
-      expect(rpc.request).toHaveBeenCalledWith('webhooks.endpoint.rotate-secret', {
-        tenantId: acme.id,
-        endpointId,
-        overlapSeconds: 60,
-      });
+      expect(rpc.request).toHaveBeenCalledWith(
+        'webhooks.endpoint.rotate-secret',
+        {
+          tenantId: acme.id,
+          endpointId,
+          overlapSeconds: 60,
+        },
+        'req-1',
+      );
     });
   });
 
@@ -289,36 +328,50 @@ describe(WebhooksAdminService.name, () => {
       rpc.request.mockResolvedValue({ messages: [message], nextCursor: 'c2' } as never);
 
       await expect(
-        sut.messages('acme', endpointId, {
+        sut.messages(
+          'acme',
+          endpointId,
+          {
+            status: 'failed',
+            since: '2025-01-01T00:00:00Z',
+            until: '2025-01-03T00:00:00Z',
+            limit: '10',
+            cursor: 'c1',
+          },
+          'req-1',
+        ),
+      ).resolves.toEqual({ messages: [messageBody], next_cursor: 'c2' });
+      expect(rpc.request).toHaveBeenCalledWith(
+        'webhooks.message.list',
+        {
+          tenantId: acme.id,
+          endpointId,
           status: 'failed',
           since: '2025-01-01T00:00:00Z',
           until: '2025-01-03T00:00:00Z',
-          limit: '10',
+          limit: 10,
           cursor: 'c1',
-        }),
-      ).resolves.toEqual({ messages: [messageBody], next_cursor: 'c2' });
-      expect(rpc.request).toHaveBeenCalledWith('webhooks.message.list', {
-        tenantId: acme.id,
-        endpointId,
-        status: 'failed',
-        since: '2025-01-01T00:00:00Z',
-        until: '2025-01-03T00:00:00Z',
-        limit: 10,
-        cursor: 'c1',
-      });
+        },
+        'req-1',
+      );
     });
 
     it('should leave the page size to the webhooks app when absent, clamp a large one, refuse 0', async () => {
       rpc.request.mockResolvedValue({ messages: [], nextCursor: null } as never);
 
-      await sut.messages('acme', endpointId, { cursor: '' });
+      await sut.messages('acme', endpointId, { cursor: '' }, 'req-1');
       expect(rpc.request).toHaveBeenLastCalledWith(
         'webhooks.message.list',
         expect.objectContaining({ limit: undefined, cursor: undefined }),
+        'req-1',
       );
-      await sut.messages('acme', endpointId, { limit: '5000' });
-      expect(rpc.request).toHaveBeenLastCalledWith('webhooks.message.list', expect.objectContaining({ limit: 200 }));
-      await expect(sut.messages('acme', endpointId, { limit: '0' })).rejects.toMatchObject({
+      await sut.messages('acme', endpointId, { limit: '5000' }, 'req-1');
+      expect(rpc.request).toHaveBeenLastCalledWith(
+        'webhooks.message.list',
+        expect.objectContaining({ limit: 200 }),
+        'req-1',
+      );
+      await expect(sut.messages('acme', endpointId, { limit: '0' }, 'req-1')).rejects.toMatchObject({
         code: 'invalid_request',
       });
     });
@@ -327,19 +380,28 @@ describe(WebhooksAdminService.name, () => {
       rpc.request.mockResolvedValue({ replayed: 3 } as never);
 
       await expect(
-        sut.replayRange('acme', endpointId, {
+        sut.replayRange(
+          'acme',
+          endpointId,
+          {
+            since: '2025-01-01T00:00:00Z',
+            until: '2025-01-02T00:00:00Z',
+            only_failed: true,
+          },
+          'req-1',
+        ),
+      ).resolves.toEqual({ replayed: 3 });
+      expect(rpc.request).toHaveBeenCalledWith(
+        'webhooks.message.replay-range',
+        {
+          tenantId: acme.id,
+          endpointId,
           since: '2025-01-01T00:00:00Z',
           until: '2025-01-02T00:00:00Z',
-          only_failed: true,
-        }),
-      ).resolves.toEqual({ replayed: 3 });
-      expect(rpc.request).toHaveBeenCalledWith('webhooks.message.replay-range', {
-        tenantId: acme.id,
-        endpointId,
-        since: '2025-01-01T00:00:00Z',
-        until: '2025-01-02T00:00:00Z',
-        onlyFailed: true,
-      });
+          onlyFailed: true,
+        },
+        'req-1',
+      );
     });
 
     it('should show one message with its payload and attempt log in snake_case', async () => {
@@ -360,7 +422,7 @@ describe(WebhooksAdminService.name, () => {
       };
       rpc.request.mockResolvedValue(detail as never);
 
-      await expect(sut.message('acme', messageId)).resolves.toEqual({
+      await expect(sut.message('acme', messageId, 'req-1')).resolves.toEqual({
         ...messageBody,
         payload: detail.payload,
         attempt_log: [
@@ -375,21 +437,21 @@ describe(WebhooksAdminService.name, () => {
           },
         ],
       });
-      expect(rpc.request).toHaveBeenCalledWith('webhooks.message.get', { tenantId: acme.id, messageId });
+      expect(rpc.request).toHaveBeenCalledWith('webhooks.message.get', { tenantId: acme.id, messageId }, 'req-1');
     });
 
     it('should replay one message', async () => {
       rpc.request.mockResolvedValue({ replayed: 1 } as never);
 
-      await expect(sut.replayMessage('acme', messageId)).resolves.toEqual({ replayed: 1 });
-      expect(rpc.request).toHaveBeenCalledWith('webhooks.message.replay', { tenantId: acme.id, messageId });
+      await expect(sut.replayMessage('acme', messageId, 'req-1')).resolves.toEqual({ replayed: 1 });
+      expect(rpc.request).toHaveBeenCalledWith('webhooks.message.replay', { tenantId: acme.id, messageId }, 'req-1');
     });
 
     it.each(['not-a-message', 'msg_', `msg_${'x'.repeat(65)}`, 'msg_a.b', endpointId])(
       'should answer the malformed message id %p with not_found, without a bus call',
       async (id) => {
-        await expect(sut.message('acme', id)).rejects.toMatchObject({ code: 'not_found' });
-        await expect(sut.replayMessage('acme', id)).rejects.toMatchObject({ code: 'not_found' });
+        await expect(sut.message('acme', id, 'req-1')).rejects.toMatchObject({ code: 'not_found' });
+        await expect(sut.replayMessage('acme', id, 'req-1')).rejects.toMatchObject({ code: 'not_found' });
         expect(rpc.request).not.toHaveBeenCalled();
       },
     );

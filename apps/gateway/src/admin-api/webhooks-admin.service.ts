@@ -49,104 +49,135 @@ export class WebhooksAdminService {
     @Inject(VendorDirectory) private readonly vendors: VendorDirectory,
   ) {}
 
-  async create(slug: string, vendor: string, body: CreateWebhookEndpointBody): Promise<CreatedWebhookEndpoint> {
-    const tenant = await this.vendorOf(slug, vendor);
-    const created = await this.rpc.request('webhooks.endpoint.create', {
-      tenantId: tenant.id,
-      tenantSlug: tenant.slug,
-      vendor,
-      kind: body.kind ?? 'webhook',
-      url: body.url,
-      eventTypes: body.event_types,
-      enabled: body.enabled,
-      description: body.description,
-    });
+  async create(
+    slug: string,
+    vendor: string,
+    body: CreateWebhookEndpointBody,
+    requestId: string,
+  ): Promise<CreatedWebhookEndpoint> {
+    const tenant = await this.vendorOf(slug, vendor, requestId);
+    const created = await this.rpc.request(
+      'webhooks.endpoint.create',
+      {
+        tenantId: tenant.id,
+        tenantSlug: tenant.slug,
+        vendor,
+        kind: body.kind ?? 'webhook',
+        url: body.url,
+        eventTypes: body.event_types,
+        enabled: body.enabled,
+        description: body.description,
+      },
+      requestId,
+    );
     return createdEndpointBody(created);
   }
 
-  async list(slug: string, vendor?: string): Promise<WebhookEndpoints> {
-    const tenant = vendor === undefined ? await this.tenants.resolve(slug) : await this.vendorOf(slug, vendor);
-    const { endpoints } = await this.rpc.request('webhooks.endpoint.list', { tenantId: tenant.id, vendor });
+  async list(slug: string, vendor: string | undefined, requestId: string): Promise<WebhookEndpoints> {
+    const tenant =
+      vendor === undefined ? await this.tenants.resolve(slug, requestId) : await this.vendorOf(slug, vendor, requestId);
+    const { endpoints } = await this.rpc.request('webhooks.endpoint.list', { tenantId: tenant.id, vendor }, requestId);
     return { endpoints: endpoints.map(endpointBody) };
   }
 
-  async get(slug: string, endpointId: string): Promise<WebhookEndpoint> {
-    return endpointBody(await this.rpc.request('webhooks.endpoint.get', await this.endpointRef(slug, endpointId)));
+  async get(slug: string, endpointId: string, requestId: string): Promise<WebhookEndpoint> {
+    const ref = await this.endpointRef(slug, endpointId, requestId);
+    return endpointBody(await this.rpc.request('webhooks.endpoint.get', ref, requestId));
   }
 
-  async update(slug: string, endpointId: string, body: UpdateWebhookEndpointBody): Promise<WebhookEndpoint> {
-    const ref = await this.endpointRef(slug, endpointId);
-    const updated = await this.rpc.request('webhooks.endpoint.update', {
-      ...ref,
-      url: body.url,
-      eventTypes: body.event_types,
-      enabled: body.enabled,
-      description: body.description,
-    });
+  async update(
+    slug: string,
+    endpointId: string,
+    body: UpdateWebhookEndpointBody,
+    requestId: string,
+  ): Promise<WebhookEndpoint> {
+    const ref = await this.endpointRef(slug, endpointId, requestId);
+    const updated = await this.rpc.request(
+      'webhooks.endpoint.update',
+      { ...ref, url: body.url, eventTypes: body.event_types, enabled: body.enabled, description: body.description },
+      requestId,
+    );
     return endpointBody(updated);
   }
 
-  async delete(slug: string, endpointId: string): Promise<void> {
-    const { deleted } = await this.rpc.request('webhooks.endpoint.delete', await this.endpointRef(slug, endpointId));
+  async delete(slug: string, endpointId: string, requestId: string): Promise<void> {
+    const ref = await this.endpointRef(slug, endpointId, requestId);
+    const { deleted } = await this.rpc.request('webhooks.endpoint.delete', ref, requestId);
     if (!deleted) throw noSuchEndpoint();
   }
 
-  async rotateSecret(slug: string, endpointId: string, body: RotateSecretBody): Promise<RotatedSecret> {
-    const ref = await this.endpointRef(slug, endpointId);
-    const rotated = await this.rpc.request('webhooks.endpoint.rotate-secret', {
-      ...ref,
-      overlapSeconds: body.overlap_seconds,
-    });
+  async rotateSecret(
+    slug: string,
+    endpointId: string,
+    body: RotateSecretBody,
+    requestId: string,
+  ): Promise<RotatedSecret> {
+    const ref = await this.endpointRef(slug, endpointId, requestId);
+    const rotated = await this.rpc.request(
+      'webhooks.endpoint.rotate-secret',
+      { ...ref, overlapSeconds: body.overlap_seconds },
+      requestId,
+    );
     return { secret: rotated.secret, previous_secret_valid_until: rotated.previousSecretValidUntil };
   }
 
-  async messages(slug: string, endpointId: string, query: ListMessagesQuery): Promise<WebhookMessages> {
-    const ref = await this.endpointRef(slug, endpointId);
-    const page = await this.rpc.request('webhooks.message.list', {
-      ...ref,
-      status: query.status,
-      since: query.since,
-      until: query.until,
-      limit: pageSizeOf(query.limit),
-      cursor: query.cursor === '' ? undefined : query.cursor,
-    });
+  async messages(
+    slug: string,
+    endpointId: string,
+    query: ListMessagesQuery,
+    requestId: string,
+  ): Promise<WebhookMessages> {
+    const ref = await this.endpointRef(slug, endpointId, requestId);
+    const page = await this.rpc.request(
+      'webhooks.message.list',
+      {
+        ...ref,
+        status: query.status,
+        since: query.since,
+        until: query.until,
+        limit: pageSizeOf(query.limit),
+        cursor: query.cursor === '' ? undefined : query.cursor,
+      },
+      requestId,
+    );
     return { messages: page.messages.map(messageBody), next_cursor: page.nextCursor };
   }
 
-  async replayRange(slug: string, endpointId: string, body: ReplayRangeBody): Promise<Replayed> {
-    const ref = await this.endpointRef(slug, endpointId);
-    const { replayed } = await this.rpc.request('webhooks.message.replay-range', {
-      ...ref,
-      since: body.since,
-      until: body.until,
-      onlyFailed: body.only_failed,
-    });
+  async replayRange(slug: string, endpointId: string, body: ReplayRangeBody, requestId: string): Promise<Replayed> {
+    const ref = await this.endpointRef(slug, endpointId, requestId);
+    const { replayed } = await this.rpc.request(
+      'webhooks.message.replay-range',
+      { ...ref, since: body.since, until: body.until, onlyFailed: body.only_failed },
+      requestId,
+    );
     return { replayed };
   }
 
-  async message(slug: string, messageId: string): Promise<WebhookMessageDetail> {
-    return messageDetailBody(await this.rpc.request('webhooks.message.get', await this.messageRef(slug, messageId)));
+  async message(slug: string, messageId: string, requestId: string): Promise<WebhookMessageDetail> {
+    const ref = await this.messageRef(slug, messageId, requestId);
+    return messageDetailBody(await this.rpc.request('webhooks.message.get', ref, requestId));
   }
 
-  async replayMessage(slug: string, messageId: string): Promise<Replayed> {
-    const { replayed } = await this.rpc.request('webhooks.message.replay', await this.messageRef(slug, messageId));
+  async replayMessage(slug: string, messageId: string, requestId: string): Promise<Replayed> {
+    const ref = await this.messageRef(slug, messageId, requestId);
+    const { replayed } = await this.rpc.request('webhooks.message.replay', ref, requestId);
     return { replayed };
   }
 
   /** The tenant, once its vendor is known to exist (`not_found` for an unknown or malformed client id). */
-  private async vendorOf(slug: string, vendor: string): Promise<TenantReply> {
-    const tenant = await this.tenants.resolve(slug);
-    await this.vendors.get(tenant.id, vendor);
+  private async vendorOf(slug: string, vendor: string, requestId: string): Promise<TenantReply> {
+    const tenant = await this.tenants.resolve(slug, requestId);
+    await this.vendors.get(tenant.id, vendor, requestId);
     return tenant;
   }
 
-  private async endpointRef(slug: string, endpointId: string): Promise<EndpointRef> {
-    const tenant = await this.tenants.resolve(slug);
+  private async endpointRef(slug: string, endpointId: string, requestId: string): Promise<EndpointRef> {
+    const tenant = await this.tenants.resolve(slug, requestId);
     return pathRef(EndpointRef, { tenantId: tenant.id, endpointId }, 'no such webhook endpoint');
   }
 
-  private async messageRef(slug: string, messageId: string): Promise<MessageRef> {
-    const tenant = await this.tenants.resolve(slug);
+  private async messageRef(slug: string, messageId: string, requestId: string): Promise<MessageRef> {
+    const tenant = await this.tenants.resolve(slug, requestId);
     return pathRef(MessageRef, { tenantId: tenant.id, messageId }, 'no such message');
   }
 }

@@ -118,21 +118,21 @@ describe(AccessTokenVerifier.name, () => {
   });
 
   const refused = async (token: string, on: TenantReply = tenant, iss = issuer) =>
-    expect(sut.verify(token, on, iss)).rejects.toMatchObject({ code: 'invalid_token' });
+    expect(sut.verify(token, on, iss, 'req-1')).rejects.toMatchObject({ code: 'invalid_token' });
 
   describe('verify', () => {
     it('should accept a valid token of the tenant and return its claims and scopes', async () => {
       const payload = claims();
-      const verified = await sut.verify(await sign(tenantKey, payload), tenant, issuer);
+      const verified = await sut.verify(await sign(tenantKey, payload), tenant, issuer, 'req-1');
       expect(verified.claims).toMatchObject({ sub: payload.sub, sid: payload.sid, jti: payload.jti });
       expect([...verified.scopes]).toEqual(['profile', 'accounts']);
       expect(verified.tenant).toBe(tenant);
     });
 
     it('should fetch the JWKS once per tenant and verify later tokens without a bus round trip', async () => {
-      for (let i = 0; i < 5; i++) await sut.verify(await sign(tenantKey), tenant, issuer);
+      for (let i = 0; i < 5; i++) await sut.verify(await sign(tenantKey), tenant, issuer, 'req-1');
       expect(rpc.request).toHaveBeenCalledTimes(1);
-      expect(rpc.request).toHaveBeenCalledWith('token.jwks.get', { tenantId: tenant.id });
+      expect(rpc.request).toHaveBeenCalledWith('token.jwks.get', { tenantId: tenant.id }, 'req-1');
     });
 
     it('should refuse alg "none" (an unsigned token)', async () => {
@@ -191,7 +191,7 @@ describe(AccessTokenVerifier.name, () => {
     it('should refuse an expired token beyond the 5 s clock tolerance, and accept one within it', async () => {
       await refused(await sign(tenantKey, claims({ exp: nowSeconds - 6 })));
       await expect(
-        sut.verify(await sign(tenantKey, claims({ exp: nowSeconds - 4 })), tenant, issuer),
+        sut.verify(await sign(tenantKey, claims({ exp: nowSeconds - 4 })), tenant, issuer, 'req-1'),
       ).resolves.toBeDefined();
     });
 
@@ -241,11 +241,13 @@ describe(AccessTokenVerifier.name, () => {
       revocations.isRevoked.mockImplementation(() => {
         throw HandoverError.unavailable('the revocation list is not loaded yet');
       });
-      await expect(sut.verify(await sign(tenantKey), tenant, issuer)).rejects.toMatchObject({
+      await expect(sut.verify(await sign(tenantKey), tenant, issuer, 'req-1')).rejects.toMatchObject({
         code: 'temporarily_unavailable',
       });
       rpc.request.mockRejectedValue(HandoverError.unavailable('no timely answer') as never);
-      await expect(sut.verify(await sign(tenantKey), other, 'http://localhost:3000/t/other')).rejects.toMatchObject({
+      await expect(
+        sut.verify(await sign(tenantKey), other, 'http://localhost:3000/t/other', 'req-1'),
+      ).rejects.toMatchObject({
         code: 'temporarily_unavailable',
       });
     });
@@ -306,7 +308,7 @@ describe(AccessTokenVerifier.name, () => {
 
     it('should accept the same token built by hand (the helper above is sound)', async () => {
       await expect(
-        sut.verify(await signedSegments(tenantKey, segment(header), segment(claims())), tenant, issuer),
+        sut.verify(await signedSegments(tenantKey, segment(header), segment(claims())), tenant, issuer, 'req-1'),
       ).resolves.toBeDefined();
     });
 
@@ -326,7 +328,7 @@ describe(AccessTokenVerifier.name, () => {
 
     it('should accept typ as a media type, as jose compares it, and refuse a non-string typ', async () => {
       await expect(
-        sut.verify(await sign(tenantKey, claims(), { typ: 'application/AT+JWT' }), tenant, issuer),
+        sut.verify(await sign(tenantKey, claims(), { typ: 'application/AT+JWT' }), tenant, issuer, 'req-1'),
       ).resolves.toBeDefined();
       await refused(await signedSegments(tenantKey, segment({ ...header, typ: ['at+jwt'] }), segment(claims())));
       await refused(await sign(tenantKey, claims(), { typ: 'application/jwt' }));
@@ -341,12 +343,12 @@ describe(AccessTokenVerifier.name, () => {
     it('should refuse a kid that is not a string, and a token without kid when two keys could match', async () => {
       await refused(await sign(tenantKey, claims(), { kid: 1 }));
       await expect(
-        sut.verify(await sign(tenantKey, claims(), { kid: undefined }), tenant, issuer),
+        sut.verify(await sign(tenantKey, claims(), { kid: undefined }), tenant, issuer, 'req-1'),
       ).resolves.toBeDefined();
       published = [tenantKey.publicJwk, rotatedKey.publicJwk];
       sut = new AccessTokenVerifier(new TenantKeys(rpc, clock), revocations, clock);
       await refused(await sign(tenantKey, claims(), { kid: undefined }));
-      await expect(sut.verify(await sign(tenantKey), tenant, issuer)).resolves.toBeDefined();
+      await expect(sut.verify(await sign(tenantKey), tenant, issuer, 'req-1')).resolves.toBeDefined();
     });
 
     it('should refuse a key set that is malformed or publishes a private key, as invalid_token', async () => {
@@ -361,7 +363,7 @@ describe(AccessTokenVerifier.name, () => {
 
   describe('unknown kid', () => {
     it('should refetch the keys at most once per cooldown, however many unknown kids arrive', async () => {
-      await sut.verify(await sign(tenantKey), tenant, issuer);
+      await sut.verify(await sign(tenantKey), tenant, issuer, 'req-1');
       expect(rpc.request).toHaveBeenCalledTimes(1);
       for (let i = 0; i < 20; i++) await refused(await sign(attackerKey, claims(), { kid: `random-${i}` }));
       expect(rpc.request).toHaveBeenCalledTimes(1);
@@ -373,14 +375,14 @@ describe(AccessTokenVerifier.name, () => {
     });
 
     it('should pick up a rotated-in key once the cooldown allows a refetch', async () => {
-      await sut.verify(await sign(tenantKey), tenant, issuer);
+      await sut.verify(await sign(tenantKey), tenant, issuer, 'req-1');
       published = [rotatedKey.publicJwk, tenantKey.publicJwk];
       const rotated = await sign(rotatedKey);
       await refused(rotated);
       clock.time += UNKNOWN_KID_COOLDOWN_MS + 1;
-      await expect(sut.verify(await sign(rotatedKey), tenant, issuer)).resolves.toBeDefined();
+      await expect(sut.verify(await sign(rotatedKey), tenant, issuer, 'req-1')).resolves.toBeDefined();
       // Tokens of the retiring key still verify until their own expiry.
-      await expect(sut.verify(await sign(tenantKey), tenant, issuer)).resolves.toBeDefined();
+      await expect(sut.verify(await sign(tenantKey), tenant, issuer, 'req-1')).resolves.toBeDefined();
       expect(rpc.request).toHaveBeenCalledTimes(2);
     });
   });

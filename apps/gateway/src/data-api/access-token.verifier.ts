@@ -60,17 +60,23 @@ export class AccessTokenVerifier {
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
-  async verify(token: string, tenant: TenantReply, issuer: string): Promise<VerifiedAccessToken> {
+  /** `requestId` names the request on the key fetch the token may need. */
+  async verify(token: string, tenant: TenantReply, issuer: string, requestId: string): Promise<VerifiedAccessToken> {
     tokenFitsInLimits(token);
-    const payload = await this.signatureAndClaims(token, tenant, issuer);
+    const payload = await this.signatureAndClaims(token, tenant, issuer, requestId);
     const claims = claimsAreStrings(payload);
     this.notRevoked(tenant, claims);
     return { tenant, claims, scopes: new Set(claims.scope.split(' ').filter(Boolean)) };
   }
 
-  private async signatureAndClaims(token: string, tenant: TenantReply, issuer: string): Promise<JsonObject> {
+  private async signatureAndClaims(
+    token: string,
+    tenant: TenantReply,
+    issuer: string,
+    requestId: string,
+  ): Promise<JsonObject> {
     try {
-      const { payload } = await verifyEs256Jwt(token, this.keys.resolver(tenant.id), {
+      const { payload } = await verifyEs256Jwt(token, this.keys.resolver(tenant.id, requestId), {
         typ: ACCESS_TOKEN_TYPE,
         issuer,
         audience: accessTokenAudience(issuer),

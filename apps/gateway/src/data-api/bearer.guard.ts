@@ -55,8 +55,8 @@ export class BearerGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<DataApiRequest>();
     const token = bearerHeader(request.headers.authorization);
-    const tenant = await this.tenants.resolve((request.params as { tenant?: string }).tenant ?? '');
-    const verified = await this.verifier.verify(token, tenant, this.options.issuer(tenant.slug));
+    const tenant = await this.tenants.resolve((request.params as { tenant?: string }).tenant ?? '', request.id);
+    const verified = await this.verifier.verify(token, tenant, this.options.issuer(tenant.slug), request.id);
     const scope = this.reflector.get<Scope | undefined>(REQUIRED_SCOPE, context.getHandler());
     if (scope !== undefined && !verified.scopes.has(scope)) throw insufficientScope(scope);
     request.accessToken = verified;

@@ -11,6 +11,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { AccountsReply, TransactionsReply } from '#contracts';
+import { RequestId } from '../http/request-id.decorator.js';
 import type { VerifiedAccessToken } from './access-token.verifier.js';
 import { AccessToken, BearerGuard, RequireScope } from './bearer.guard.js';
 import { DataApiService, type MeReply, type PageQuery } from './data-api.service.js';
@@ -40,8 +41,8 @@ export class DataApiController {
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'The user’s accounts (scope `accounts`)' })
   @ApiOkResponse({ description: '`{accounts: [{id, name, iban, currency, balance_minor}]}`' })
-  accounts(@AccessToken() token: VerifiedAccessToken): Promise<AccountsReply> {
-    return this.data.accounts(token);
+  accounts(@AccessToken() token: VerifiedAccessToken, @RequestId() requestId: string): Promise<AccountsReply> {
+    return this.data.accounts(token, requestId);
   }
 
   @Get('accounts/:id/transactions')
@@ -61,7 +62,8 @@ export class DataApiController {
     @AccessToken() token: VerifiedAccessToken,
     @Param('id') accountId: string,
     @Query() query: PageQuery,
+    @RequestId() requestId: string,
   ): Promise<TransactionsReply> {
-    return this.data.transactions(token, accountId, query);
+    return this.data.transactions(token, accountId, query, requestId);
   }
 }

@@ -80,36 +80,40 @@ describe(DataApiService.name, () => {
   describe('accounts', () => {
     it("should list the token user's accounts, whatever the request says", async () => {
       rpc.request.mockResolvedValue({ accounts: [] } as never);
-      await sut.accounts(token);
-      expect(rpc.request).toHaveBeenCalledWith('user-data.accounts.list', { tenantId: demo.id, userId });
+      await sut.accounts(token, 'req-1');
+      expect(rpc.request).toHaveBeenCalledWith('user-data.accounts.list', { tenantId: demo.id, userId }, 'req-1');
     });
   });
 
   describe('transactions', () => {
     it('should ask for one page of the account for the token user', async () => {
       rpc.request.mockResolvedValue({ transactions: [], next_cursor: null } as never);
-      await sut.transactions(token, accountId, { cursor: 'abc', limit: '10' });
-      expect(rpc.request).toHaveBeenCalledWith('user-data.transactions.list', {
-        tenantId: demo.id,
-        userId,
-        accountId,
-        cursor: 'abc',
-        limit: 10,
-      });
+      await sut.transactions(token, accountId, { cursor: 'abc', limit: '10' }, 'req-1');
+      expect(rpc.request).toHaveBeenCalledWith(
+        'user-data.transactions.list',
+        {
+          tenantId: demo.id,
+          userId,
+          accountId,
+          cursor: 'abc',
+          limit: 10,
+        },
+        'req-1',
+      );
     });
 
     it('should answer an account id that is not a uuid as not found, like a missing account', async () => {
       for (const id of ['1', '../x', `${accountId}x`, "' OR 1=1"]) {
-        await expect(sut.transactions(token, id, {})).rejects.toMatchObject({ code: 'not_found' });
+        await expect(sut.transactions(token, id, {}, 'req-1')).rejects.toMatchObject({ code: 'not_found' });
       }
       expect(rpc.request).not.toHaveBeenCalled();
     });
 
     it('should refuse a repeated or over-long cursor', async () => {
-      await expect(sut.transactions(token, accountId, { cursor: ['a', 'b'] })).rejects.toMatchObject({
+      await expect(sut.transactions(token, accountId, { cursor: ['a', 'b'] }, 'req-1')).rejects.toMatchObject({
         code: 'invalid_request',
       });
-      await expect(sut.transactions(token, accountId, { cursor: 'c'.repeat(201) })).rejects.toMatchObject({
+      await expect(sut.transactions(token, accountId, { cursor: 'c'.repeat(201) }, 'req-1')).rejects.toMatchObject({
         code: 'invalid_request',
       });
     });

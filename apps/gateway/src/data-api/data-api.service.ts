@@ -64,23 +64,28 @@ export class DataApiService {
     };
   }
 
-  accounts({ tenant, claims }: VerifiedAccessToken): Promise<AccountsReply> {
-    return this.rpc.request('user-data.accounts.list', { tenantId: tenant.id, userId: claims.sub });
+  accounts({ tenant, claims }: VerifiedAccessToken, requestId: string): Promise<AccountsReply> {
+    return this.rpc.request('user-data.accounts.list', { tenantId: tenant.id, userId: claims.sub }, requestId);
   }
 
   async transactions(
     { tenant, claims }: VerifiedAccessToken,
     accountId: string,
     query: PageQuery,
+    requestId: string,
   ): Promise<TransactionsReply> {
     if (!UUID.test(accountId)) throw new HandoverError('not_found', 'no such account');
-    return this.rpc.request('user-data.transactions.list', {
-      tenantId: tenant.id,
-      userId: claims.sub,
-      accountId: accountId.toLowerCase(),
-      cursor: cursorOf(query.cursor),
-      limit: pageSizeOf(query.limit),
-    });
+    return this.rpc.request(
+      'user-data.transactions.list',
+      {
+        tenantId: tenant.id,
+        userId: claims.sub,
+        accountId: accountId.toLowerCase(),
+        cursor: cursorOf(query.cursor),
+        limit: pageSizeOf(query.limit),
+      },
+      requestId,
+    );
   }
 }
 

@@ -39,16 +39,16 @@ export class TenantKeys {
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
-  /** The key lookup for `verifyEs256Jwt` on one tenant's tokens. */
-  resolver(tenantId: string): Es256KeyLookup {
+  /** The key lookup for `verifyEs256Jwt` on one tenant's tokens; `requestId` names the request on a fetch it makes. */
+  resolver(tenantId: string, requestId?: string): Es256KeyLookup {
     return async (header) => {
-      const set = await this.current(tenantId);
+      const set = await this.current(tenantId, requestId);
       try {
         return keyOf(set, header);
       } catch (err) {
         if (!(err instanceof NoMatchingKey)) throw err;
         if (this.clock.now() - set.fetchedAt < UNKNOWN_KID_COOLDOWN_MS) throw err;
-        return keyOf(await this.fetch(tenantId), header);
+        return keyOf(await this.fetch(tenantId, requestId), header);
       }
     };
   }
@@ -58,22 +58,22 @@ export class TenantKeys {
     this.sets.delete(tenantId);
   }
 
-  private async current(tenantId: string): Promise<KeySet> {
+  private async current(tenantId: string, requestId?: string): Promise<KeySet> {
     const set = this.sets.get(tenantId);
-    if (!set) return this.fetch(tenantId);
+    if (!set) return this.fetch(tenantId, requestId);
     if (this.clock.now() - set.fetchedAt > JWKS_MAX_AGE_MS) {
       // Stale: refresh without making this request wait; a failed refresh leaves the old set in place.
-      this.fetch(tenantId).catch(() => undefined);
+      this.fetch(tenantId, requestId).catch(() => undefined);
     }
     return set;
   }
 
-  /** One fetch per tenant at a time; concurrent callers share it. */
-  private fetch(tenantId: string): Promise<KeySet> {
+  /** One fetch per tenant at a time; concurrent callers share it (and the id of the request that started it). */
+  private fetch(tenantId: string, requestId?: string): Promise<KeySet> {
     let pending = this.fetching.get(tenantId);
     if (!pending) {
       pending = this.rpc
-        .request('token.jwks.get', { tenantId })
+        .request('token.jwks.get', { tenantId }, requestId)
         .then((jwks) => {
           const set = { keys: members(jwks), fetchedAt: this.clock.now() };
           this.sets.set(tenantId, set);

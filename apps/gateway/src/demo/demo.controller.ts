@@ -41,13 +41,15 @@ export class DemoController {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    const tenant = await this.tenants.resolve(DEMO_VENDOR.tenant);
+    const tenant = await this.tenants.resolve(DEMO_VENDOR.tenant, req.id);
     const sessionId = readSessionId(req, tenant.slug);
     const session = sessionId
-      ? await this.rpc.request('token.session.get', { tenantId: tenant.id, sessionId }).catch((err: unknown) => {
-          if (err instanceof HandoverError && err.code === 'not_found') return undefined;
-          throw err;
-        })
+      ? await this.rpc
+          .request('token.session.get', { tenantId: tenant.id, sessionId }, req.id)
+          .catch((err: unknown) => {
+            if (err instanceof HandoverError && err.code === 'not_found') return undefined;
+            throw err;
+          })
       : undefined;
     const csrf = issueCsrfToken(req, reply, this.options.publicBaseUrl);
     void reply.headers(PAGE_HEADERS).send(
@@ -66,7 +68,7 @@ export class DemoController {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    const tenant = await this.tenants.resolve(DEMO_VENDOR.tenant);
+    const tenant = await this.tenants.resolve(DEMO_VENDOR.tenant, req.id);
     const { login, password } = body ?? {};
     if (
       !checkCsrf(req, this.options.publicBaseUrl, body?.csrf) ||
@@ -76,12 +78,12 @@ export class DemoController {
       return reply.status(303).header('location', '/demo?error=login').send();
     }
     try {
-      const user = await this.rpc.request('identity.password.verify', { tenantId: tenant.id, login, password });
-      const session = await this.rpc.request('token.session.create', {
-        tenantId: tenant.id,
-        user,
-        authMethod: 'password',
-      });
+      const user = await this.rpc.request('identity.password.verify', { tenantId: tenant.id, login, password }, req.id);
+      const session = await this.rpc.request(
+        'token.session.create',
+        { tenantId: tenant.id, user, authMethod: 'password' },
+        req.id,
+      );
       setSessionCookie(reply, this.options.publicBaseUrl, tenant.slug, session.sessionId, session.expiresIn);
       return reply.status(303).header('location', '/demo').send();
     } catch (err) {

@@ -33,8 +33,8 @@ export class HostKeyGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<HostApiRequest>();
     const presented = bearerHeader(request.headers.authorization);
-    const tenant = await this.tenants.resolve((request.params as { tenant?: string }).tenant ?? '');
-    const key = await this.keys.verify(presented);
+    const tenant = await this.tenants.resolve((request.params as { tenant?: string }).tenant ?? '', request.id);
+    const key = await this.keys.verify(presented, request.id);
     if (key.kind !== 'host' || key.tenantId !== tenant.id) throw unauthorized('not a host key of this tenant');
     request.hostTenant = tenant;
     return true;

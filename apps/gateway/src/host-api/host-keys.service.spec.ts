@@ -31,11 +31,11 @@ describe(HostKeys.name, () => {
   describe('verify', () => {
     it('should remember a verified key for 60 s, then ask again', async () => {
       rpc.request.mockResolvedValue(hostKey as never);
-      await expect(sut.verify('demo-host-key')).resolves.toEqual(hostKey);
+      await expect(sut.verify('demo-host-key', 'req-1')).resolves.toEqual(hostKey);
       clock.time += HOST_KEY_CACHE_MS - 1;
-      await sut.verify('demo-host-key');
+      await sut.verify('demo-host-key', 'req-2');
       expect(rpc.request).toHaveBeenCalledTimes(1);
-      expect(rpc.request).toHaveBeenCalledWith('user-data.api-key.verify', { key: 'demo-host-key' });
+      expect(rpc.request).toHaveBeenCalledWith('user-data.api-key.verify', { key: 'demo-host-key' }, 'req-1');
       clock.time += 2;
       await sut.verify('demo-host-key');
       expect(rpc.request).toHaveBeenCalledTimes(2);
@@ -45,7 +45,7 @@ describe(HostKeys.name, () => {
       rpc.request.mockRejectedValue(new HandoverError('unauthorized', 'unknown key') as never);
       for (let i = 0; i < 2; i++) {
         const failure = await sut.verify('wrong').catch((e: unknown) => e);
-        expect(toHttpError(failure, silent)).toEqual({
+        expect(toHttpError(failure, silent, 'req-1')).toEqual({
           status: 401,
           body: { error: 'unauthorized', error_description: 'a valid host API key is required' },
           headers: { 'www-authenticate': 'Bearer' },

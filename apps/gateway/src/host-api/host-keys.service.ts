@@ -27,8 +27,11 @@ export class HostKeys {
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
-  /** What the key is, or `unauthorized` for an unknown, malformed or revoked one. */
-  async verify(key: string): Promise<ApiKeyReply> {
+  /**
+   * What the key is, or `unauthorized` for an unknown, malformed or revoked one. `requestId` names the request on
+   * the lookup a cache miss makes.
+   */
+  async verify(key: string, requestId?: string): Promise<ApiKeyReply> {
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) throw unauthorized();
     const digest = createHash('sha256').update(key).digest('base64url');
     const now = this.clock.now();
@@ -37,7 +40,7 @@ export class HostKeys {
     this.verified.delete(digest);
     let reply: ApiKeyReply;
     try {
-      reply = await this.rpc.request('user-data.api-key.verify', { key });
+      reply = await this.rpc.request('user-data.api-key.verify', { key }, requestId);
     } catch (err) {
       if (err instanceof HandoverError && UNAVAILABLE.has(err.code)) throw err;
       throw unauthorized(err);

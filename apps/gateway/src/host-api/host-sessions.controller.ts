@@ -13,6 +13,7 @@ import {
 } from '@nestjs/swagger';
 import type { TenantReply } from '#contracts';
 import { JsonBody } from '../http/json-body.decorator.js';
+import { RequestId } from '../http/request-id.decorator.js';
 import { HostKeyGuard, HostTenant } from './host-key.guard.js';
 import { HostSessionsService } from './host-sessions.service.js';
 import { CreatedSession, CreateSessionBody, IssueCodeBody, IssuedCode } from './sessions.dto.js';
@@ -36,16 +37,21 @@ export class HostSessionsController {
   create(
     @HostTenant() tenant: TenantReply,
     @JsonBody(CreateSessionBody) body: CreateSessionBody,
+    @RequestId() requestId: string,
   ): Promise<CreatedSession> {
-    return this.sessions.create(tenant, body);
+    return this.sessions.create(tenant, body, requestId);
   }
 
   @Delete(':sid')
   @HttpCode(204)
   @ApiOperation({ summary: 'Log the session out: its tokens die at once and vendors are notified (idempotent)' })
   @ApiNoContentResponse({ description: 'Ended (also when it had already ended).' })
-  end(@HostTenant() tenant: TenantReply, @Param('sid') sessionId: string): Promise<void> {
-    return this.sessions.end(tenant, sessionId);
+  end(
+    @HostTenant() tenant: TenantReply,
+    @Param('sid') sessionId: string,
+    @RequestId() requestId: string,
+  ): Promise<void> {
+    return this.sessions.end(tenant, sessionId, requestId);
   }
 
   @Post(':sid/codes')
@@ -58,7 +64,8 @@ export class HostSessionsController {
     @HostTenant() tenant: TenantReply,
     @Param('sid') sessionId: string,
     @JsonBody(IssueCodeBody) body: IssueCodeBody,
+    @RequestId() requestId: string,
   ): Promise<IssuedCode> {
-    return this.sessions.issueCode(tenant, sessionId, body);
+    return this.sessions.issueCode(tenant, sessionId, body, requestId);
   }
 }

@@ -26,32 +26,48 @@ describe(HostSessionsService.name, () => {
     it('should open a session for a user the host vouches for', async () => {
       rpc.request.mockImplementation((async (subject: string) =>
         subject === 'user-data.user.resolve' ? user : { sessionId: sid, expiresIn: 3600 }) as never);
-      await expect(sut.create(demo, { user: 'demo' })).resolves.toEqual({
+      await expect(sut.create(demo, { user: 'demo' }, 'req-1')).resolves.toEqual({
         session_id: sid,
         user: { id: user.id, login: 'demo' },
         expires_in: 3600,
       });
-      expect(rpc.request).toHaveBeenNthCalledWith(1, 'user-data.user.resolve', { tenantId: demo.id, user: 'demo' });
-      expect(rpc.request).toHaveBeenNthCalledWith(2, 'token.session.create', {
-        tenantId: demo.id,
-        user,
-        authMethod: 'host',
-      });
+      expect(rpc.request).toHaveBeenNthCalledWith(
+        1,
+        'user-data.user.resolve',
+        { tenantId: demo.id, user: 'demo' },
+        'req-1',
+      );
+      expect(rpc.request).toHaveBeenNthCalledWith(
+        2,
+        'token.session.create',
+        {
+          tenantId: demo.id,
+          user,
+          authMethod: 'host',
+        },
+        'req-1',
+      );
     });
 
     it('should open a session for a user who proves their password', async () => {
       rpc.request.mockImplementation((async (subject: string) =>
         subject === 'identity.password.verify' ? user : { sessionId: sid, expiresIn: 3600 }) as never);
-      await sut.create(demo, { login: 'demo', password: 'demo' });
-      expect(rpc.request).toHaveBeenNthCalledWith(1, 'identity.password.verify', {
-        tenantId: demo.id,
-        login: 'demo',
-        password: 'demo',
-      });
+      await sut.create(demo, { login: 'demo', password: 'demo' }, 'req-1');
+      expect(rpc.request).toHaveBeenNthCalledWith(
+        1,
+        'identity.password.verify',
+        {
+          tenantId: demo.id,
+          login: 'demo',
+          password: 'demo',
+        },
+        'req-1',
+      );
       expect(rpc.request).toHaveBeenNthCalledWith(
         2,
         'token.session.create',
         expect.objectContaining({ authMethod: 'password' }),
+        'req-1',
       );
     });
 
@@ -64,7 +80,7 @@ describe(HostSessionsService.name, () => {
         { password: 'demo' },
         { email: 'a@b.c', password: 'x' },
       ]) {
-        await expect(sut.create(demo, body)).rejects.toMatchObject({ code: 'invalid_request' });
+        await expect(sut.create(demo, body, 'req-1')).rejects.toMatchObject({ code: 'invalid_request' });
       }
       expect(rpc.request).not.toHaveBeenCalled();
     });
@@ -73,16 +89,20 @@ describe(HostSessionsService.name, () => {
   describe('end', () => {
     it('should end the session as a host logout', async () => {
       rpc.request.mockResolvedValue({ ended: true } as never);
-      await sut.end(demo, sid);
-      expect(rpc.request).toHaveBeenCalledWith('token.session.end', {
-        tenantId: demo.id,
-        sessionId: sid,
-        reason: 'host_logout',
-      });
+      await sut.end(demo, sid, 'req-1');
+      expect(rpc.request).toHaveBeenCalledWith(
+        'token.session.end',
+        {
+          tenantId: demo.id,
+          sessionId: sid,
+          reason: 'host_logout',
+        },
+        'req-1',
+      );
     });
 
     it('should treat a session id that cannot exist as already ended', async () => {
-      await expect(sut.end(demo, 'not-a-session')).resolves.toBeUndefined();
+      await expect(sut.end(demo, 'not-a-session', 'req-1')).resolves.toBeUndefined();
       expect(rpc.request).not.toHaveBeenCalled();
     });
   });
@@ -97,25 +117,36 @@ describe(HostSessionsService.name, () => {
         scope: 'profile',
       } as never);
       await expect(
-        sut.issueCode(demo, sid, {
-          vendor: 'demo-vendor',
-          code_challenge: 'x'.repeat(43),
-          code_challenge_method: 'S256',
-        }),
+        sut.issueCode(
+          demo,
+          sid,
+          {
+            vendor: 'demo-vendor',
+            code_challenge: 'x'.repeat(43),
+            code_challenge_method: 'S256',
+          },
+          'req-1',
+        ),
       ).resolves.toEqual({ code: 'c0de', expires_in: 30, config: { theme: 'dark' } });
-      expect(rpc.request).toHaveBeenCalledWith('token.code.issue', {
-        tenantId: demo.id,
-        sessionId: sid,
-        clientId: 'demo-vendor',
-        redirectUri: undefined,
-        codeChallenge: 'x'.repeat(43),
-        codeChallengeMethod: 'S256',
-        scope: undefined,
-      });
+      expect(rpc.request).toHaveBeenCalledWith(
+        'token.code.issue',
+        {
+          tenantId: demo.id,
+          sessionId: sid,
+          clientId: 'demo-vendor',
+          redirectUri: undefined,
+          codeChallenge: 'x'.repeat(43),
+          codeChallengeMethod: 'S256',
+          scope: undefined,
+        },
+        'req-1',
+      );
     });
 
     it('should answer a malformed session id as no such session', async () => {
-      await expect(sut.issueCode(demo, '../x', { vendor: 'demo-vendor' })).rejects.toMatchObject({ code: 'not_found' });
+      await expect(sut.issueCode(demo, '../x', { vendor: 'demo-vendor' }, 'req-1')).rejects.toMatchObject({
+        code: 'not_found',
+      });
     });
   });
 });

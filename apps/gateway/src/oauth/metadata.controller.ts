@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { JwksReply } from '#contracts';
 import { RpcClient } from '#messaging';
 import { GatewayOptions } from '../gateway.options.js';
+import { RequestId } from '../http/request-id.decorator.js';
 import { TenantDirectory } from '../tenants/tenant-directory.service.js';
 
 export const SUPPORTED_SCOPES = ['profile', 'accounts', 'vendor_data'] as const;
@@ -24,8 +25,8 @@ export class MetadataController {
   @Header('cache-control', 'public, max-age=300')
   @ApiOperation({ summary: 'Authorization server metadata (RFC 8414)' })
   @ApiOkResponse({ description: 'The metadata document; `issuer` equals the URL prefix exactly.' })
-  async discovery(@Param('tenant') slug: string) {
-    const tenant = await this.tenants.resolve(slug);
+  async discovery(@Param('tenant') slug: string, @RequestId() requestId: string) {
+    const tenant = await this.tenants.resolve(slug, requestId);
     const issuer = this.options.issuer(tenant.slug);
     return {
       issuer,
@@ -48,8 +49,8 @@ export class MetadataController {
   @Header('cache-control', 'public, max-age=300')
   @Header('content-type', 'application/jwk-set+json')
   @ApiOperation({ summary: "The tenant's public signing keys (RFC 7517)" })
-  async jwks(@Param('tenant') slug: string): Promise<JwksReply> {
-    const tenant = await this.tenants.resolve(slug);
-    return this.rpc.request('token.jwks.get', { tenantId: tenant.id });
+  async jwks(@Param('tenant') slug: string, @RequestId() requestId: string): Promise<JwksReply> {
+    const tenant = await this.tenants.resolve(slug, requestId);
+    return this.rpc.request('token.jwks.get', { tenantId: tenant.id }, requestId);
   }
 }

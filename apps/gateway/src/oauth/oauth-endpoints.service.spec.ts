@@ -36,6 +36,7 @@ describe(OAuthEndpoints.name, () => {
     contentType: FORM,
     authorization: authorization ?? undefined,
     body,
+    requestId: 'req-1',
   });
 
   describe('token', () => {
@@ -47,15 +48,26 @@ describe(OAuthEndpoints.name, () => {
           form({ grant_type: 'authorization_code', code: 'c0de', code_verifier: 'v', redirect_uri: 'r' }),
         ),
       ).resolves.toEqual(tokenReply);
-      expect(rpc.request).toHaveBeenCalledWith('token.code.exchange', {
-        tenantId: demo.id,
-        issuer,
-        clientId: 'demo-vendor',
-        clientSecret: 'demo-vendor-secret',
-        code: 'c0de',
-        redirectUri: 'r',
-        codeVerifier: 'v',
-      });
+      expect(rpc.request).toHaveBeenCalledWith(
+        'token.code.exchange',
+        {
+          tenantId: demo.id,
+          issuer,
+          clientId: 'demo-vendor',
+          clientSecret: 'demo-vendor-secret',
+          code: 'c0de',
+          redirectUri: 'r',
+          codeVerifier: 'v',
+        },
+        'req-1',
+      );
+    });
+
+    it("should name the HTTP request on the tenant lookup and on the token app's exchange", async () => {
+      rpc.request.mockResolvedValue(tokenReply as never);
+      await sut.token('demo', { ...form({ grant_type: 'authorization_code', code: 'c' }), requestId: 'edge-42' });
+      expect(tenants.resolve).toHaveBeenCalledWith('demo', 'edge-42');
+      expect(rpc.request).toHaveBeenCalledWith('token.code.exchange', expect.any(Object), 'edge-42');
     });
 
     it('should require grant_type, and refuse every grant but authorization_code without a bus call', async () => {
@@ -79,6 +91,7 @@ describe(OAuthEndpoints.name, () => {
           contentType: 'application/json',
           authorization: basic,
           body: { grant_type: 'authorization_code' },
+          requestId: 'req-1',
         }),
       ).rejects.toMatchObject({ code: 'invalid_request' });
       await expect(
@@ -102,7 +115,7 @@ describe(OAuthEndpoints.name, () => {
       const failure = await sut
         .token('demo', form({ grant_type: 'authorization_code', code: 'c' }))
         .catch((e: unknown) => e);
-      expect(toHttpError(failure, silent)).toMatchObject({
+      expect(toHttpError(failure, silent, 'req-1')).toMatchObject({
         status: 401,
         body: { error: 'invalid_client' },
         headers: { 'www-authenticate': `Basic realm="${issuer}"` },
@@ -114,7 +127,7 @@ describe(OAuthEndpoints.name, () => {
       await expect(
         sut.token('demo', form({ grant_type: 'authorization_code', code: 'c'.repeat(10_000) })),
       ).rejects.toMatchObject({ code: 'invalid_grant' });
-      expect(rpc.request).toHaveBeenCalledWith('token.code.exchange', expect.objectContaining({ code: '' }));
+      expect(rpc.request).toHaveBeenCalledWith('token.code.exchange', expect.objectContaining({ code: '' }), 'req-1');
     });
 
     it('should pass on too_many_requests with its retry hint', async () => {
@@ -122,14 +135,14 @@ describe(OAuthEndpoints.name, () => {
       const failure = await sut
         .token('demo', form({ grant_type: 'authorization_code', code: 'c' }))
         .catch((e: unknown) => e);
-      expect(toHttpError(failure, silent)).toMatchObject({ status: 429, headers: { 'retry-after': '7' } });
+      expect(toHttpError(failure, silent, 'req-1')).toMatchObject({ status: 429, headers: { 'retry-after': '7' } });
     });
   });
 
   describe('introspect', () => {
     it('should require client authentication (RFC 7662 §2.1) before asking the token app', async () => {
       const failure = await sut.introspect('demo', form({ token: 't' }, null)).catch((e: unknown) => e);
-      expect(toHttpError(failure, silent)).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+      expect(toHttpError(failure, silent, 'req-1')).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
       expect(rpc.request).not.toHaveBeenCalled();
     });
 
@@ -140,13 +153,17 @@ describe(OAuthEndpoints.name, () => {
     it('should answer what the token app answers', async () => {
       rpc.request.mockResolvedValue({ active: false } as never);
       await expect(sut.introspect('demo', form({ token: 'junk' }))).resolves.toEqual({ active: false });
-      expect(rpc.request).toHaveBeenCalledWith('token.introspect', {
-        tenantId: demo.id,
-        issuer,
-        clientId: 'demo-vendor',
-        clientSecret: 'demo-vendor-secret',
-        token: 'junk',
-      });
+      expect(rpc.request).toHaveBeenCalledWith(
+        'token.introspect',
+        {
+          tenantId: demo.id,
+          issuer,
+          clientId: 'demo-vendor',
+          clientSecret: 'demo-vendor-secret',
+          token: 'junk',
+        },
+        'req-1',
+      );
     });
   });
 
@@ -159,6 +176,7 @@ describe(OAuthEndpoints.name, () => {
       expect(rpc.request).toHaveBeenCalledWith(
         'token.revoke',
         expect.objectContaining({ token: 'garbage', tokenTypeHint: 'access_token' }),
+        'req-1',
       );
     });
 

@@ -39,7 +39,7 @@ export class OAuthEndpoints {
    * 5. `authorizationCode`: `code` present; the token app authenticates the client, consumes the code and signs.
    */
   async token(slug: string, request: OAuthRequest): Promise<TokenReply> {
-    const tenant = await this.tenants.resolve(slug);
+    const tenant = await this.tenants.resolve(slug, request.requestId);
     const issuer = this.options.issuer(tenant.slug);
     return this.challenged(issuer, async () => {
       const params = readFormParams(request);
@@ -49,15 +49,19 @@ export class OAuthEndpoints {
       }
       const client = clientCredentials(request, params);
       const code = requireParam(params, 'code');
-      return this.rpc.request('token.code.exchange', {
-        tenantId: tenant.id,
-        issuer,
-        clientId: client.clientId,
-        clientSecret: client.clientSecret,
-        code: boundedValue(code, MAX_CODE_LENGTH),
-        redirectUri: params.redirect_uri,
-        codeVerifier: params.code_verifier,
-      });
+      return this.rpc.request(
+        'token.code.exchange',
+        {
+          tenantId: tenant.id,
+          issuer,
+          clientId: client.clientId,
+          clientSecret: client.clientSecret,
+          code: boundedValue(code, MAX_CODE_LENGTH),
+          redirectUri: params.redirect_uri,
+          codeVerifier: params.code_verifier,
+        },
+        request.requestId,
+      );
     });
   }
 
@@ -67,16 +71,17 @@ export class OAuthEndpoints {
    * 5. the token app answers, `{active: false}` and nothing else for anything inactive or not the client's.
    */
   async introspect(slug: string, request: OAuthRequest): Promise<IntrospectionReply> {
-    const tenant = await this.tenants.resolve(slug);
+    const tenant = await this.tenants.resolve(slug, request.requestId);
     const issuer = this.options.issuer(tenant.slug);
     return this.challenged(issuer, async () => {
       const params = readFormParams(request);
       const token = requireParam(params, 'token');
       const client = clientCredentials(request, params);
-      return this.rpc.request('token.introspect', {
-        ...this.authenticated(tenant, issuer, client),
-        token: boundedValue(token, MAX_TOKEN_LENGTH),
-      });
+      return this.rpc.request(
+        'token.introspect',
+        { ...this.authenticated(tenant, issuer, client), token: boundedValue(token, MAX_TOKEN_LENGTH) },
+        request.requestId,
+      );
     });
   }
 
@@ -87,19 +92,23 @@ export class OAuthEndpoints {
    *    client's token is refused (`unauthorized_client`, SPEC §9) and stays active. The answer is an empty 200.
    */
   async revoke(slug: string, request: OAuthRequest): Promise<void> {
-    const tenant = await this.tenants.resolve(slug);
+    const tenant = await this.tenants.resolve(slug, request.requestId);
     const issuer = this.options.issuer(tenant.slug);
     await this.challenged(issuer, async () => {
       const params = readFormParams(request);
       const token = requireParam(params, 'token');
       const client = clientCredentials(request, params);
       const hint = params.token_type_hint;
-      await this.rpc.request('token.revoke', {
-        ...this.authenticated(tenant, issuer, client),
-        token: boundedValue(token, MAX_TOKEN_LENGTH),
-        // A hint is only a hint (§2.1); one we could not even carry is dropped.
-        tokenTypeHint: hint !== undefined && hint.length <= MAX_HINT_LENGTH ? hint : undefined,
-      });
+      await this.rpc.request(
+        'token.revoke',
+        {
+          ...this.authenticated(tenant, issuer, client),
+          token: boundedValue(token, MAX_TOKEN_LENGTH),
+          // A hint is only a hint (§2.1); one we could not even carry is dropped.
+          tokenTypeHint: hint !== undefined && hint.length <= MAX_HINT_LENGTH ? hint : undefined,
+        },
+        request.requestId,
+      );
     });
   }
 

@@ -64,27 +64,27 @@ describe(readFormParams.name, () => {
 describe(clientCredentials.name, () => {
   it('should read client_secret_basic or client_secret_post', () => {
     const none = readFormParams({ contentType: FORM, body: {} });
-    expect(clientCredentials({ contentType: FORM, authorization: basic('v', 's'), body: {} }, none)).toMatchObject({
+    expect(clientCredentials({ authorization: basic('v', 's') }, none)).toMatchObject({
       method: 'client_secret_basic',
       clientId: 'v',
       clientSecret: 's',
     });
     const post = readFormParams({ contentType: FORM, body: { client_id: 'v', client_secret: 's' } });
-    expect(clientCredentials({ contentType: FORM, authorization: undefined, body: {} }, post)).toMatchObject({
+    expect(clientCredentials({ authorization: undefined }, post)).toMatchObject({
       method: 'client_secret_post',
     });
   });
 
   it('should refuse both methods in one request with invalid_request (RFC 6749 §2.3)', () => {
     const post = readFormParams({ contentType: FORM, body: { client_id: 'v', client_secret: 's' } });
-    expect(() => clientCredentials({ contentType: FORM, authorization: basic('v', 's'), body: {} }, post)).toThrow(
+    expect(() => clientCredentials({ authorization: basic('v', 's') }, post)).toThrow(
       expect.objectContaining({ code: 'invalid_request' }),
     );
   });
 
   it('should refuse no credentials with invalid_client', () => {
     const none = readFormParams({ contentType: FORM, body: { client_id: 'v' } });
-    expect(() => clientCredentials({ contentType: FORM, authorization: undefined, body: {} }, none)).toThrow(
+    expect(() => clientCredentials({ authorization: undefined }, none)).toThrow(
       expect.objectContaining({ code: 'invalid_client' }),
     );
   });
@@ -94,12 +94,12 @@ describe(challengeClient.name, () => {
   it('should add a Basic challenge naming the issuer to invalid_client, and leave other errors alone', () => {
     const issuer = 'http://localhost:3000/t/demo';
     const failed = challengeClient(new HandoverError('invalid_client', 'client authentication failed'), issuer);
-    expect(toHttpError(failed, silent)).toMatchObject({
+    expect(toHttpError(failed, silent, 'req-1')).toMatchObject({
       status: 401,
       headers: { 'www-authenticate': `Basic realm="${issuer}"` },
     });
     const grant = challengeClient(new HandoverError('invalid_grant', 'nope'), issuer);
-    expect(toHttpError(grant, silent).headers).toEqual({});
+    expect(toHttpError(grant, silent, 'req-1').headers).toEqual({});
   });
 });
 

@@ -7,6 +7,8 @@ export interface OAuthRequest {
   contentType: string | undefined;
   authorization: string | undefined;
   body: unknown;
+  /** The HTTP request's id, for the bus calls the endpoint makes. */
+  requestId: string;
 }
 
 /** The request's parameters: single strings, without the empty ones (RFC 6749 §3.1: as if omitted). */
@@ -52,7 +54,7 @@ export function requireParam(params: FormParams, name: string): string {
  * The client's credentials from exactly one of `client_secret_basic` and `client_secret_post` (RFC 6749 §2.3);
  * read here, authenticated by the token app.
  */
-export function clientCredentials(request: OAuthRequest, params: FormParams): ClientCredentials {
+export function clientCredentials(request: Pick<OAuthRequest, 'authorization'>, params: FormParams): ClientCredentials {
   return readClientCredentials(request.authorization, {
     client_id: params.client_id,
     client_secret: params.client_secret,

@@ -13,6 +13,7 @@ import {
 import { HandoverError, type IntrospectionReply, type TokenReply } from '#contracts';
 import { withResponseHeaders } from '#http-edge';
 import { NoStore } from '../http/no-store.header.js';
+import { RequestId } from '../http/request-id.decorator.js';
 import { OAuthEndpoints } from './oauth-endpoints.service.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -69,8 +70,9 @@ export class OAuthController {
     @Headers('content-type') contentType: string | undefined,
     @Headers('authorization') authorization: string | undefined,
     @Body() body: unknown,
+    @RequestId() requestId: string,
   ): Promise<TokenReply> {
-    return this.endpoints.token(tenant, { contentType, authorization, body });
+    return this.endpoints.token(tenant, { contentType, authorization, body, requestId });
   }
 
   @Post('introspect')
@@ -84,8 +86,9 @@ export class OAuthController {
     @Headers('content-type') contentType: string | undefined,
     @Headers('authorization') authorization: string | undefined,
     @Body() body: unknown,
+    @RequestId() requestId: string,
   ): Promise<IntrospectionReply> {
-    return this.endpoints.introspect(tenant, { contentType, authorization, body });
+    return this.endpoints.introspect(tenant, { contentType, authorization, body, requestId });
   }
 
   @Post('revoke')
@@ -99,8 +102,9 @@ export class OAuthController {
     @Headers('content-type') contentType: string | undefined,
     @Headers('authorization') authorization: string | undefined,
     @Body() body: unknown,
+    @RequestId() requestId: string,
   ): Promise<void> {
-    return this.endpoints.revoke(tenant, { contentType, authorization, body });
+    return this.endpoints.revoke(tenant, { contentType, authorization, body, requestId });
   }
 
   /** RFC 6749 §3.2: the token endpoint takes POST only (and so do the other two). */

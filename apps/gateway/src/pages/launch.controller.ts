@@ -40,20 +40,24 @@ export class LaunchController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     try {
-      const tenant = await this.tenants.resolve(slug);
+      const tenant = await this.tenants.resolve(slug, request.id);
       const sessionId = readSessionId(request, tenant.slug);
       if (!sessionId) return page(reply, 401, 'Not signed in', 'Sign in to the platform before opening a plugin.');
-      const vendor = await this.vendors.get(tenant.id, clientId);
+      const vendor = await this.vendors.get(tenant.id, clientId, request.id);
       const params = launchParams(query);
-      const issued = await this.rpc.request('token.code.issue', {
-        tenantId: tenant.id,
-        sessionId,
-        clientId: vendor.clientId,
-        redirectUri: params.redirect_uri,
-        codeChallenge: params.code_challenge,
-        codeChallengeMethod: params.code_challenge_method as 'S256' | undefined,
-        scope: params.scope,
-      });
+      const issued = await this.rpc.request(
+        'token.code.issue',
+        {
+          tenantId: tenant.id,
+          sessionId,
+          clientId: vendor.clientId,
+          redirectUri: params.redirect_uri,
+          codeChallenge: params.code_challenge,
+          codeChallengeMethod: params.code_challenge_method as 'S256' | undefined,
+          scope: params.scope,
+        },
+        request.id,
+      );
       this.deliver(reply, tenant, vendor, issued, params.state);
     } catch (err) {
       if (!(err instanceof HandoverError) || err.code === 'temporarily_unavailable') throw err;

@@ -30,7 +30,7 @@ export class LogoutController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const tenant = await this.tenants.resolve(slug);
+    const tenant = await this.tenants.resolve(slug, request.id);
     const csrf = issueCsrfToken(request, reply, this.options.publicBaseUrl);
     void reply
       .headers(PAGE_HEADERS)
@@ -44,7 +44,7 @@ export class LogoutController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const tenant = await this.tenants.resolve(slug);
+    const tenant = await this.tenants.resolve(slug, request.id);
     if (!checkCsrf(request, this.options.publicBaseUrl, body?.csrf)) {
       void reply
         .status(403)
@@ -53,8 +53,13 @@ export class LogoutController {
       return;
     }
     const sessionId = readSessionId(request, tenant.slug);
-    if (sessionId)
-      await this.rpc.request('token.session.end', { tenantId: tenant.id, sessionId, reason: 'user_logout' });
+    if (sessionId) {
+      await this.rpc.request(
+        'token.session.end',
+        { tenantId: tenant.id, sessionId, reason: 'user_logout' },
+        request.id,
+      );
+    }
     clearSessionCookie(reply, this.options.publicBaseUrl, tenant.slug);
     const next = localPath(body?.continue);
     if (next) {

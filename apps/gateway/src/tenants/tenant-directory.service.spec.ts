@@ -25,9 +25,10 @@ describe(TenantDirectory.name, () => {
 
     it('should cache a resolved tenant until an event says it changed', async () => {
       rpc.request.mockResolvedValue(demo as never);
-      await expect(sut.resolve('demo')).resolves.toEqual(demo);
-      await sut.resolve('demo');
+      await expect(sut.resolve('demo', 'req-1')).resolves.toEqual(demo);
+      await sut.resolve('demo', 'req-2');
       expect(rpc.request).toHaveBeenCalledTimes(1);
+      expect(rpc.request).toHaveBeenCalledWith('user-data.tenant.get', { slug: 'demo' }, 'req-1');
       sut.forget('demo');
       await sut.resolve('demo');
       expect(rpc.request).toHaveBeenCalledTimes(2);

@@ -14,12 +14,15 @@ export class TenantDirectory {
 
   constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
 
-  /** The tenant, or `not_found` (a malformed slug is answered exactly like an unknown one). */
-  async resolve(slug: string): Promise<TenantReply> {
+  /**
+   * The tenant, or `not_found` (a malformed slug is answered exactly like an unknown one). `requestId` names the
+   * request on the lookup a cache miss makes.
+   */
+  async resolve(slug: string, requestId?: string): Promise<TenantReply> {
     if (!TENANT_SLUG_PATTERN.test(slug)) throw new HandoverError('not_found', 'no such tenant');
     const cached = this.cache.get(slug);
     if (cached && cached.expiresAt > Date.now()) return cached.tenant;
-    const tenant = await this.rpc.request('user-data.tenant.get', { slug });
+    const tenant = await this.rpc.request('user-data.tenant.get', { slug }, requestId);
     this.cache.set(slug, { tenant, expiresAt: Date.now() + TTL_MS });
     return tenant;
   }

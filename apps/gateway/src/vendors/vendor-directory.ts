@@ -11,13 +11,16 @@ export class VendorDirectory {
 
   constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
 
-  /** The vendor, or `not_found` (a malformed client id is answered like an unknown one). */
-  async get(tenantId: string, clientId: string): Promise<VendorRecord> {
+  /**
+   * The vendor, or `not_found` (a malformed client id is answered like an unknown one). `requestId` names the
+   * request on the lookup a cache miss makes.
+   */
+  async get(tenantId: string, clientId: string, requestId?: string): Promise<VendorRecord> {
     if (!CLIENT_ID_PATTERN.test(clientId)) throw new HandoverError('not_found', 'no such vendor');
     const key = `${tenantId}:${clientId}`;
     const cached = this.cache.get(key);
     if (cached && cached.expiresAt > Date.now()) return cached.vendor;
-    const vendor = await this.rpc.request('user-data.vendor.get', { tenantId, clientId });
+    const vendor = await this.rpc.request('user-data.vendor.get', { tenantId, clientId }, requestId);
     this.cache.set(key, { vendor, expiresAt: Date.now() + TTL_MS });
     return vendor;
   }

@@ -30,9 +30,9 @@ describe(LocalPasswordService.name, () => {
 
   describe('verify', () => {
     it("should give the user's profile for the right password", async () => {
-      await expect(sut.verify(attempt('dana', 'right'))).resolves.toEqual(dana.user);
+      await expect(sut.verify(attempt('dana', 'right'), 'req-3')).resolves.toEqual(dana.user);
 
-      expect(users.findByLogin).toHaveBeenCalledWith(tenantId, 'dana');
+      expect(users.findByLogin).toHaveBeenCalledWith(tenantId, 'dana', 'req-3');
       expect(passwords.verify).toHaveBeenCalledWith('right', storedHash);
       expect(passwords.verifyNothing).not.toHaveBeenCalled();
     });

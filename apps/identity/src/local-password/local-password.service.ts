@@ -15,8 +15,8 @@ export class LocalPasswordService {
    * Unknown login, user without a local password, wrong password: one error, and one scrypt run on every
    * path, so neither the answer nor its timing tells which it was.
    */
-  async verify(request: VerifyPasswordRequest): Promise<UserProfile> {
-    const found = await this.users.findByLogin(request.tenantId, request.login);
+  async verify(request: VerifyPasswordRequest, requestId?: string): Promise<UserProfile> {
+    const found = await this.users.findByLogin(request.tenantId, request.login, requestId);
     const matches = found?.passwordHash
       ? await this.passwords.verify(request.password, found.passwordHash)
       : await this.passwords.verifyNothing(request.password);

@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import type { UserProfile, VerifyPasswordRequest } from '#contracts';
-import { HandleRequest } from '#messaging';
+import { HandleRequest, type BusContext } from '#messaging';
 import { LocalPasswordService } from './local-password.service.js';
 
 @Controller()
@@ -8,7 +8,7 @@ export class PasswordHandler {
   constructor(@Inject(LocalPasswordService) private readonly passwords: LocalPasswordService) {}
 
   @HandleRequest('identity.password.verify')
-  verify(request: VerifyPasswordRequest): Promise<UserProfile> {
-    return this.passwords.verify(request);
+  verify(request: VerifyPasswordRequest, context: BusContext): Promise<UserProfile> {
+    return this.passwords.verify(request, context.requestId);
   }
 }

@@ -23,8 +23,8 @@ describe(UserCredentialsRepository.name, () => {
       };
       rpc.request.mockResolvedValue(reply);
 
-      await expect(sut.findByLogin(tenantId, 'dana')).resolves.toEqual(reply);
-      expect(rpc.request).toHaveBeenCalledWith('user-data.user.credentials', { tenantId, login: 'dana' });
+      await expect(sut.findByLogin(tenantId, 'dana', 'req-4')).resolves.toEqual(reply);
+      expect(rpc.request).toHaveBeenCalledWith('user-data.user.credentials', { tenantId, login: 'dana' }, 'req-4');
     });
 
     it('should turn not_found into null', async () => {

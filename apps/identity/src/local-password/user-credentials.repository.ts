@@ -8,9 +8,9 @@ export class UserCredentialsRepository {
   constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
 
   /** The user's profile and password hash, or `null` for a login unknown in the tenant. Other failures pass. */
-  async findByLogin(tenantId: string, login: string): Promise<UserCredentialsReply | null> {
+  async findByLogin(tenantId: string, login: string, requestId?: string): Promise<UserCredentialsReply | null> {
     try {
-      return await this.rpc.request('user-data.user.credentials', { tenantId, login });
+      return await this.rpc.request('user-data.user.credentials', { tenantId, login }, requestId);
     } catch (err) {
       if (err instanceof HandoverError && err.code === 'not_found') return null;
       throw err;

@@ -27,8 +27,8 @@ export class TokenStatusService {
    * Active only when: the caller authenticated, the token verifies for this tenant, it was issued to the caller,
    * it is not revoked and its session is live. Anything else is exactly `{ active: false }` (RFC 7662 §2.2).
    */
-  async introspect(request: IntrospectRequest): Promise<IntrospectionReply> {
-    const vendor = await this.clients.authenticate(request.tenantId, request.clientId, request.clientSecret);
+  async introspect(request: IntrospectRequest, requestId?: string): Promise<IntrospectionReply> {
+    const vendor = await this.clients.authenticate(request.tenantId, request.clientId, request.clientSecret, requestId);
     const claims = await this.tokens.verify(request.tenantId, request.issuer, request.token);
     if (!claims || claims.client_id !== vendor.clientId) return INACTIVE;
     if (await this.revocation.isTokenRevoked(claims.jti)) return INACTIVE;
@@ -53,14 +53,14 @@ export class TokenStatusService {
    * is answered as revoked (RFC 7009 §2.2: no oracle); another vendor's valid token is refused with
    * `unauthorized_client` and stays active (SPEC §9).
    */
-  async revoke(request: RevokeRequest): Promise<RevokeReply> {
-    const vendor = await this.clients.authenticate(request.tenantId, request.clientId, request.clientSecret);
+  async revoke(request: RevokeRequest, requestId?: string): Promise<RevokeReply> {
+    const vendor = await this.clients.authenticate(request.tenantId, request.clientId, request.clientSecret, requestId);
     const claims = await this.tokens.verify(request.tenantId, request.issuer, request.token, true);
     if (!claims) return { revoked: false };
     if (claims.client_id !== vendor.clientId) {
       throw new HandoverError('unauthorized_client', 'the token was not issued to this client');
     }
-    await this.revocation.revokeToken(request.tenantId, claims.jti, claims.exp * 1000);
+    await this.revocation.revokeToken(request.tenantId, claims.jti, claims.exp * 1000, requestId);
     return { revoked: true };
   }
 }

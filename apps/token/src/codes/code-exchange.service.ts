@@ -41,13 +41,13 @@ export class CodeExchangeService {
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
-  async exchange(request: ExchangeCodeRequest): Promise<TokenReply> {
+  async exchange(request: ExchangeCodeRequest, requestId?: string): Promise<TokenReply> {
     // The code is read alongside the client's throttle counter (one round trip to the store), but nothing is
     // done with it until the client has authenticated: reading never burns a code.
     const code = this.codes.keyOf(request.code);
     const peeked = this.codes.peek(code);
     peeked.catch(() => undefined); // awaited below, or dropped when authentication fails first
-    const vendor = await this.clients.authenticate(request.tenantId, request.clientId, request.clientSecret);
+    const vendor = await this.clients.authenticate(request.tenantId, request.clientId, request.clientSecret, requestId);
     const refuse = async (description = INVALID_CODE): Promise<never> => {
       await this.clients.recordFailure(request.tenantId, vendor.clientId);
       throw new HandoverError('invalid_grant', description);
@@ -57,7 +57,7 @@ export class CodeExchangeService {
     if (!bound) {
       // A code we issued (used, or expired) is no guess: refused, but not counted against the client, or one
       // vendor's retry race (N concurrent exchanges, SPEC §9) would throttle all its users for a minute.
-      if (await this.revokeIfReused(code)) throw new HandoverError('invalid_grant', INVALID_CODE);
+      if (await this.revokeIfReused(code, requestId)) throw new HandoverError('invalid_grant', INVALID_CODE);
       return refuse();
     }
     if (bound.tenantId !== request.tenantId || bound.clientId !== vendor.clientId) return refuse();
@@ -79,7 +79,7 @@ export class CodeExchangeService {
     ]);
     if (!consumed) {
       // Lost the race for a code we issued: not a guess either (see above).
-      await this.revokeIfReused(code);
+      await this.revokeIfReused(code, requestId);
       throw new HandoverError('invalid_grant', INVALID_CODE);
     }
     if (!session) return refuse('the session this code belongs to has ended');
@@ -111,9 +111,9 @@ export class CodeExchangeService {
    * A code seen again after it was consumed: the token it yielded dies (SPEC §9, RFC 6749 §4.1.2). Returns
    * whether the code was one we issued (its grant marker outlives it by the token lifetime).
    */
-  private async revokeIfReused(code: CodeKey): Promise<boolean> {
+  private async revokeIfReused(code: CodeKey, requestId: string | undefined): Promise<boolean> {
     const grant = await this.codes.grantOf(code);
-    if (grant) await this.revocation.revokeToken(grant.tenantId, grant.jti, grant.expiresAt);
+    if (grant) await this.revocation.revokeToken(grant.tenantId, grant.jti, grant.expiresAt, requestId);
     return grant !== null;
   }
 }

@@ -29,10 +29,10 @@ export class CodeIssueService {
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
-  async issue(request: IssueCodeRequest): Promise<IssueCodeReply> {
+  async issue(request: IssueCodeRequest, requestId?: string): Promise<IssueCodeReply> {
     const session = await this.sessions.find(request.tenantId, sessionHandle(request.sessionId));
     if (!session) throw new HandoverError('not_found', 'no such session');
-    const vendor = await this.vendors.find(request.tenantId, request.clientId);
+    const vendor = await this.vendors.find(request.tenantId, request.clientId, requestId);
     if (!vendor) throw new HandoverError('invalid_request', 'unknown vendor');
     const redirectUri = boundUri(vendor, request.redirectUri);
     const codeChallenge = checkedChallenge(vendor, request);

@@ -9,7 +9,7 @@ import type {
   RevokeRequest,
   TokenReply,
 } from '#contracts';
-import { HandleRequest } from '#messaging';
+import { HandleRequest, type BusContext } from '#messaging';
 import { TokenStatusService } from '../access-tokens/token-status.service.js';
 import { CodeExchangeService } from './code-exchange.service.js';
 import { CodeIssueService } from './code-issue.service.js';
@@ -23,22 +23,22 @@ export class CodesHandler {
   ) {}
 
   @HandleRequest('token.code.issue')
-  issue(request: IssueCodeRequest): Promise<IssueCodeReply> {
-    return this.issuer.issue(request);
+  issue(request: IssueCodeRequest, context: BusContext): Promise<IssueCodeReply> {
+    return this.issuer.issue(request, context.requestId);
   }
 
   @HandleRequest('token.code.exchange')
-  exchange(request: ExchangeCodeRequest): Promise<TokenReply> {
-    return this.exchanger.exchange(request);
+  exchange(request: ExchangeCodeRequest, context: BusContext): Promise<TokenReply> {
+    return this.exchanger.exchange(request, context.requestId);
   }
 
   @HandleRequest('token.introspect')
-  introspect(request: IntrospectRequest): Promise<IntrospectionReply> {
-    return this.status.introspect(request);
+  introspect(request: IntrospectRequest, context: BusContext): Promise<IntrospectionReply> {
+    return this.status.introspect(request, context.requestId);
   }
 
   @HandleRequest('token.revoke')
-  revoke(request: RevokeRequest): Promise<RevokeReply> {
-    return this.status.revoke(request);
+  revoke(request: RevokeRequest, context: BusContext): Promise<RevokeReply> {
+    return this.status.revoke(request, context.requestId);
   }
 }

@@ -22,11 +22,12 @@ export class RevocationService {
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
-  async revokeToken(tenantId: string, jti: string, expiresAtMs: number): Promise<void> {
+  async revokeToken(tenantId: string, jti: string, expiresAtMs: number, requestId?: string): Promise<void> {
     const ttl = Math.max(1, Math.ceil((expiresAtMs - this.clock.now()) / 1000));
     await this.store.put(StoreKeys.revokedToken(jti), tenantId, ttl);
     await this.store.indexAdd(StoreKeys.revocationIndex, revocationMember.token(jti), expiresAtMs);
-    await this.rpc.publish('token.revoked', { tenantId, jti, expiresAt: new Date(expiresAtMs).toISOString() });
+    const expiresAt = new Date(expiresAtMs).toISOString();
+    await this.rpc.publish('token.revoked', { tenantId, jti, expiresAt }, requestId);
   }
 
   async isTokenRevoked(jti: string): Promise<boolean> {
@@ -34,7 +35,7 @@ export class RevocationService {
   }
 
   /** A session ended: its tokens (which live at most ACCESS_TOKEN_TTL_SECONDS) are refused everywhere. */
-  async sessionEnded(session: SessionRecord, reason: LogoutReason): Promise<void> {
+  async sessionEnded(session: SessionRecord, reason: LogoutReason, requestId?: string): Promise<void> {
     const now = this.clock.now();
     const until = now + (ACCESS_TOKEN_TTL_SECONDS + 60) * 1000;
     await this.store.indexAdd(
@@ -42,12 +43,16 @@ export class RevocationService {
       revocationMember.session(session.tenantId, session.sid),
       until,
     );
-    await this.rpc.publish('session.logged_out', {
-      tenantId: session.tenantId,
-      sessionId: session.sid,
-      userId: session.user.id,
-      reason,
-      endedAt: new Date(now).toISOString(),
-    });
+    await this.rpc.publish(
+      'session.logged_out',
+      {
+        tenantId: session.tenantId,
+        sessionId: session.sid,
+        userId: session.user.id,
+        reason,
+        endedAt: new Date(now).toISOString(),
+      },
+      requestId,
+    );
   }
 }

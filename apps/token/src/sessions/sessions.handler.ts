@@ -7,7 +7,7 @@ import type {
   GetSessionRequest,
   SessionRecord,
 } from '#contracts';
-import { HandleRequest } from '#messaging';
+import { HandleRequest, type BusContext } from '#messaging';
 import { SessionsService } from './sessions.service.js';
 
 @Controller()
@@ -25,7 +25,7 @@ export class SessionsHandler {
   }
 
   @HandleRequest('token.session.end')
-  end(request: EndSessionRequest): Promise<EndSessionReply> {
-    return this.sessions.end(request);
+  end(request: EndSessionRequest, context: BusContext): Promise<EndSessionReply> {
+    return this.sessions.end(request, context.requestId);
   }
 }

@@ -74,7 +74,7 @@ export class SessionsService {
    * 3. take the session (of concurrent ends, one does; the others' events had the same id and were skipped);
    * 4. revoke its tokens on every gateway replica, take it off the expiry schedule, and let the relay publish.
    */
-  async end(request: EndSessionRequest): Promise<EndSessionReply> {
+  async end(request: EndSessionRequest, requestId?: string): Promise<EndSessionReply> {
     const handle = sessionHandle(request.sessionId);
     const now = this.clock.now();
     const [session, vendors] = await Promise.all([
@@ -85,7 +85,7 @@ export class SessionsService {
     await this.outbox.write([sessionLoggedOutEvent(ended(session), request.reason, vendors, now)]);
     const removed = await this.sessions.remove(request.tenantId, handle);
     if (!removed) return { ended: false };
-    await this.revocation.sessionEnded(removed, request.reason);
+    await this.revocation.sessionEnded(removed, request.reason, requestId);
     await this.sessions.unschedule([expiryMember(ended(removed))]);
     this.outbox.nudge();
     return { ended: true };

@@ -21,9 +21,14 @@ export class ClientAuthenticator {
     @Inject(TokenPolicy) private readonly policy: TokenPolicy,
   ) {}
 
-  async authenticate(tenantId: string, clientId: string, clientSecret: string): Promise<VendorRecord> {
+  async authenticate(
+    tenantId: string,
+    clientId: string,
+    clientSecret: string,
+    requestId?: string,
+  ): Promise<VendorRecord> {
     await this.refuseIfThrottled(tenantId, clientId);
-    const vendor = await this.vendors.find(tenantId, clientId);
+    const vendor = await this.vendors.find(tenantId, clientId, requestId);
     // Hash even for an unknown client, so the answer takes the same time either way.
     const valid = this.hasher.verify(clientSecret, vendor?.secretHash ?? 'no-such-client');
     if (!vendor || !valid) {

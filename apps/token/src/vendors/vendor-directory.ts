@@ -19,8 +19,8 @@ export class VendorDirectory {
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
-  /** The vendor, or `null` when the tenant has no such client. */
-  async find(tenantId: string, clientId: string): Promise<VendorRecord | null> {
+  /** The vendor, or `null` when the tenant has no such client. `requestId` names the work that asks (for logs). */
+  async find(tenantId: string, clientId: string, requestId?: string): Promise<VendorRecord | null> {
     if (!CLIENT_ID_PATTERN.test(clientId)) return null;
     const key = `${tenantId}:${clientId}`;
     const cached = this.cache.get(key);
@@ -28,7 +28,7 @@ export class VendorDirectory {
     if (cached && cached.expiresAt > now) return cached.vendor;
     let vendor: VendorRecord | null;
     try {
-      vendor = await this.rpc.request('user-data.vendor.get', { tenantId, clientId });
+      vendor = await this.rpc.request('user-data.vendor.get', { tenantId, clientId }, requestId);
     } catch (err) {
       if (!(err instanceof HandoverError) || err.code !== 'not_found') throw err;
       vendor = null;

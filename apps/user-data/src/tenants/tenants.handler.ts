@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import type { CreatedTenantReply, CreateTenantRequest, GetTenantRequest, TenantReply } from '#contracts';
-import { HandleRequest } from '#messaging';
+import { HandleRequest, type BusContext } from '#messaging';
 import { TenantsService } from './tenants.service.js';
 
 @Controller()
@@ -13,7 +13,7 @@ export class TenantsHandler {
   }
 
   @HandleRequest('user-data.tenant.create')
-  create(request: CreateTenantRequest): Promise<CreatedTenantReply> {
-    return this.tenants.create(request);
+  create(request: CreateTenantRequest, context: BusContext): Promise<CreatedTenantReply> {
+    return this.tenants.create(request, context.requestId);
   }
 }

@@ -73,9 +73,9 @@ describe(TenantsService.name, () => {
     });
 
     it('should publish tenant.changed after the tenant exists', async () => {
-      await sut.create({ slug: 'acme', name: 'Acme Bank' });
+      await sut.create({ slug: 'acme', name: 'Acme Bank' }, 'req-5');
 
-      expect(rpc.publish).toHaveBeenCalledWith('tenant.changed', { tenantId, slug: 'acme' });
+      expect(rpc.publish).toHaveBeenCalledWith('tenant.changed', { tenantId, slug: 'acme' }, 'req-5');
       expect(repository.createWithHostKey.mock.invocationCallOrder[0]).toBeLessThan(
         rpc.publish.mock.invocationCallOrder[0],
       );

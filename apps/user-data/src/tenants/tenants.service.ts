@@ -27,7 +27,7 @@ export class TenantsService {
    * 3. `tenant.changed`, so every gateway replica forgets what it cached under the slug.
    * The key is in the reply this once and nowhere else.
    */
-  async create(request: CreateTenantRequest): Promise<CreatedTenantReply> {
+  async create(request: CreateTenantRequest, requestId?: string): Promise<CreatedTenantReply> {
     const hostKey = randomToken(32);
     let created;
     try {
@@ -42,9 +42,11 @@ export class TenantsService {
       throw err;
     }
     // The tenant exists whatever happens now: a lost event must not lose the host key with the reply.
-    await this.rpc.publish('tenant.changed', { tenantId: created.id, slug: created.slug }).catch((err: unknown) => {
-      this.logger.warn(`tenant.changed for ${created.slug} not published: ${String(err)}`);
-    });
+    await this.rpc
+      .publish('tenant.changed', { tenantId: created.id, slug: created.slug }, requestId)
+      .catch((err: unknown) => {
+        this.logger.warn(`tenant.changed for ${created.slug} not published: ${String(err)}`);
+      });
     return { id: created.id, slug: created.slug, name: created.name, hostKey };
   }
 }

@@ -45,7 +45,7 @@ describe(DemoEndpointSeed.name, () => {
           url: 'http://localhost:3000/demo/webhooks',
           eventTypes: ['session.logged_out', 'session.created'],
         }),
-        DEMO_WEBHOOK_SECRET,
+        { fixedSecret: DEMO_WEBHOOK_SECRET },
       );
     });
 

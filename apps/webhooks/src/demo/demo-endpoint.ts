@@ -52,7 +52,7 @@ export class DemoEndpointSeed {
         eventTypes: ['session.logged_out', 'session.created'],
         description: 'The demo vendor (Budget Planner) receiver',
       },
-      DEMO_WEBHOOK_SECRET,
+      { fixedSecret: DEMO_WEBHOOK_SECRET },
     );
     this.logger.log('demo webhook endpoint created');
     return true;

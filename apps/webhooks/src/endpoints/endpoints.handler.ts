@@ -11,7 +11,7 @@ import type {
   RotateSecretRequest,
   UpdateEndpointRequest,
 } from '#contracts';
-import { HandleRequest } from '#messaging';
+import { HandleRequest, type BusContext } from '#messaging';
 import { EndpointsService } from './endpoints.service.js';
 
 @Controller()
@@ -19,8 +19,8 @@ export class EndpointsHandler {
   constructor(@Inject(EndpointsService) private readonly endpoints: EndpointsService) {}
 
   @HandleRequest('webhooks.endpoint.create')
-  create(request: CreateEndpointRequest): Promise<CreatedEndpointReply> {
-    return this.endpoints.create(request);
+  create(request: CreateEndpointRequest, context: BusContext): Promise<CreatedEndpointReply> {
+    return this.endpoints.create(request, { requestId: context.requestId });
   }
 
   @HandleRequest('webhooks.endpoint.list')
@@ -34,8 +34,8 @@ export class EndpointsHandler {
   }
 
   @HandleRequest('webhooks.endpoint.update')
-  update(request: UpdateEndpointRequest): Promise<EndpointView> {
-    return this.endpoints.update(request);
+  update(request: UpdateEndpointRequest, context: BusContext): Promise<EndpointView> {
+    return this.endpoints.update(request, context.requestId);
   }
 
   @HandleRequest('webhooks.endpoint.delete')

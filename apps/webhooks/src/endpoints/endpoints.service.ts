@@ -62,9 +62,12 @@ export class EndpointsService {
    * 4. the URL passes the SSRF check under the tenant's policy;
    * 5. a fresh `whsec_` secret (webhook kind), sealed at rest and shown this once.
    */
-  async create(request: CreateEndpointRequest, fixedSecret?: string): Promise<CreatedEndpointReply> {
-    const tenant = await this.tenants.get(request.tenantId, request.tenantSlug);
-    await this.rpc.request('user-data.vendor.get', { tenantId: request.tenantId, clientId: request.vendor });
+  async create(
+    request: CreateEndpointRequest,
+    { requestId, fixedSecret }: { requestId?: string; fixedSecret?: string } = {},
+  ): Promise<CreatedEndpointReply> {
+    const tenant = await this.tenants.get(request.tenantId, request.tenantSlug, requestId);
+    await this.rpc.request('user-data.vendor.get', { tenantId: request.tenantId, clientId: request.vendor }, requestId);
     const eventTypes = request.eventTypes ?? DEFAULT_EVENT_TYPES;
     checkEventTypes(request.kind, eventTypes);
     const url = await this.checkedUrl(request.url, tenant.outboundNetwork);
@@ -101,12 +104,12 @@ export class EndpointsService {
   }
 
   /** URL and event types re-checked as at creation; `enabled: true` also clears the failing state. */
-  async update(request: UpdateEndpointRequest): Promise<EndpointView> {
+  async update(request: UpdateEndpointRequest, requestId?: string): Promise<EndpointView> {
     const current = await this.find(request.tenantId, request.endpointId);
     if (request.eventTypes) checkEventTypes(current.kind, request.eventTypes);
     let url: string | undefined;
     if (request.url !== undefined) {
-      const tenant = await this.tenants.get(current.tenantId, current.tenantSlug);
+      const tenant = await this.tenants.get(current.tenantId, current.tenantSlug, requestId);
       url = await this.checkedUrl(request.url, tenant.outboundNetwork);
     }
     const updated = await this.endpoints.update(

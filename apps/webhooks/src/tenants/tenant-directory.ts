@@ -29,17 +29,17 @@ export class TenantDirectory {
    * The tenant of `slug`, checked to be `tenantId`: a slug that names another tenant is `not_found`, as is an
    * unknown one. A user-data outage surfaces as `temporarily_unavailable` (and is not cached).
    */
-  async get(tenantId: string, slug: string): Promise<TenantInfo> {
-    const tenant = await this.lookup(slug);
+  async get(tenantId: string, slug: string, requestId?: string): Promise<TenantInfo> {
+    const tenant = await this.lookup(slug, requestId);
     if (tenant.id !== tenantId) throw new HandoverError('not_found', 'no such tenant');
     return tenant;
   }
 
-  private lookup(slug: string): Promise<TenantInfo> {
+  private lookup(slug: string, requestId: string | undefined): Promise<TenantInfo> {
     const now = this.clock.now();
     const cached = this.cache.get(slug);
     if (cached && cached.expiresAt > now) return cached.value;
-    const value = this.rpc.request('user-data.tenant.get', { slug }).then((reply) => ({
+    const value = this.rpc.request('user-data.tenant.get', { slug }, requestId).then((reply) => ({
       id: reply.id,
       slug: reply.slug,
       // An older user-data that does not say is treated as the strictest policy.

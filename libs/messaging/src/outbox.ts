@@ -470,11 +470,18 @@ export class OutboxRelay {
     const now = Date.now();
     if (now - this.lastMeasure < MEASURE_EVERY_MS) return;
     this.lastMeasure = now;
-    const [row]: Array<{ pending: number | string; oldest: number | string | null }> = await this.dataSource.query(
-      `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest
-       FROM ${this.table} WHERE published_at IS NULL`,
+    // The oldest first, by an ordered scan of `outbox_unpublished`: it marks the entries of published rows it
+    // passes as dead (once no transaction can see them), and later scans of the index skip them. The claims and
+    // the count are bitmap scans, which never mark any: without this each of them walks an entry per row published
+    // since the last vacuum (a count over 30,000 published rows: 1.0 ms, 0.07 ms once they are marked).
+    const [first]: Array<{ oldest: number | string }> = await this.dataSource.query(
+      `SELECT extract(epoch FROM now() - created_at)::float8 AS oldest
+       FROM ${this.table} WHERE published_at IS NULL ORDER BY seq LIMIT 1`,
+    );
+    const [row]: Array<{ pending: number | string }> = await this.dataSource.query(
+      `SELECT count(*)::int AS pending FROM ${this.table} WHERE published_at IS NULL`,
     );
     this.pending.set({ outbox: this.schema }, Number(row?.pending ?? 0));
-    this.oldest.set({ outbox: this.schema }, Number(row?.oldest ?? 0));
+    this.oldest.set({ outbox: this.schema }, Math.max(0, Number(first?.oldest ?? 0)));
   }
 }

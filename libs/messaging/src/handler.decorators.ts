@@ -35,15 +35,8 @@ export function HandleRequest<S extends RequestSubject>(subject: S) {
     key: string | symbol,
     descriptor: TypedPropertyDescriptor<M>,
   ): void => {
-    const original = descriptor.value as unknown as (this: unknown, payload: unknown, context: BusContext) => unknown;
-    const payloadClass = RequestPayloads[subject];
-    const validated = function (this: unknown, payload: unknown, nestContext: unknown) {
-      return original.call(this, validatePayload(payloadClass as never, payload), BusContext.of(nestContext));
-    };
-    Object.defineProperty(validated, 'name', { value: original.name });
-    descriptor.value = validated as unknown as M;
+    asBusHandler(target, key, descriptor as PropertyDescriptor, RequestPayloads[subject]);
     MessagePattern(subject)(target, key, descriptor as PropertyDescriptor);
-    passPayloadAndContext(target, key);
   };
 }
 
@@ -57,20 +50,27 @@ export function HandleEvent<E extends EventSubject>(subject: E, extras: HandlerE
     key: string | symbol,
     descriptor: TypedPropertyDescriptor<M>,
   ): void => {
-    const original = descriptor.value as unknown as (this: unknown, payload: unknown, context: BusContext) => unknown;
-    const payloadClass = EventPayloads[subject];
-    const validated = function (this: unknown, payload: unknown, nestContext: unknown) {
-      return original.call(this, validatePayload(payloadClass as never, payload), BusContext.of(nestContext));
-    };
-    Object.defineProperty(validated, 'name', { value: original.name });
-    descriptor.value = validated as unknown as M;
+    asBusHandler(target, key, descriptor as PropertyDescriptor, EventPayloads[subject]);
     EventPattern(subject, extras as Record<string, unknown>)(target, key, descriptor as PropertyDescriptor);
-    passPayloadAndContext(target, key);
   };
 }
 
-/** Without parameter decorators Nest hands a handler its payload only; these make it pass the context too. */
-function passPayloadAndContext(target: object, key: string | symbol): void {
+/**
+ * Wraps the method so that it gets its payload validated against `payloadClass` and Nest's context as a
+ * `BusContext`, and declares both parameters to Nest (without parameter decorators Nest passes the payload only).
+ */
+function asBusHandler(
+  target: object,
+  key: string | symbol,
+  descriptor: PropertyDescriptor,
+  payloadClass: unknown,
+): void {
+  const original = descriptor.value as (this: unknown, payload: unknown, context: BusContext) => unknown;
+  const validated = function (this: unknown, payload: unknown, nestContext: unknown) {
+    return original.call(this, validatePayload(payloadClass as never, payload), BusContext.of(nestContext));
+  };
+  Object.defineProperty(validated, 'name', { value: original.name });
+  descriptor.value = validated;
   Payload()(target, key, 0);
   Ctx()(target, key, 1);
 }

@@ -4,6 +4,7 @@ import {
   createInbox,
   headers as natsHeaders,
   type Msg,
+  type MsgHdrs,
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
@@ -16,7 +17,7 @@ import {
   type RequestOf,
   type RequestSubject,
 } from '#contracts';
-import { busRequestDuration, newRequestId, REQUEST_ID_HEADER, sanitizeRequestId } from '#observability';
+import { busRequestDuration, REQUEST_ID_HEADER, sanitizeRequestId } from '#observability';
 import { BusContext } from './bus-context.js';
 import { RpcClient } from './rpc-client.js';
 import { errorFromWire, type WireReply } from './wire.js';
@@ -244,13 +245,17 @@ export class NatsRpcClient extends RpcClient {
   }
 
   async publish<E extends EventSubject>(subject: E, payload: EventOf<E>, requestId?: string): Promise<void> {
-    const h = natsHeaders();
-    h.set(REQUEST_ID_HEADER, requestId ?? newRequestId());
+    // Without a request id the header is left out, and the listener mints one (as for a request's `rid`).
+    let headers: MsgHdrs | undefined;
+    if (requestId !== undefined) {
+      headers = natsHeaders();
+      headers.set(REQUEST_ID_HEADER, requestId);
+    }
     try {
       this.connection.publish(
         prefixed(this.settings.subjectPrefix, subject),
         JSON.stringify({ pattern: subject, data: payload }),
-        { headers: h },
+        { headers },
       );
     } catch (err) {
       throw HandoverError.unavailable(`cannot publish ${subject}`, err);

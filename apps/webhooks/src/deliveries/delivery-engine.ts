@@ -493,6 +493,7 @@ export class DeliveryEngine {
 
   private async refreshLag(): Promise<void> {
     try {
+      await this.messages.markLeftEntries();
       this.metrics.queueLag(await this.messages.queueLag());
     } catch {
       // The claim loop reports a database outage; the gauge keeps its last values meanwhile.

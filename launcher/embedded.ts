@@ -5,7 +5,7 @@ import { exitOnStartupFailure } from '#config';
 import { InProcessBroker, inProcessBusBinding, InProcessDurableEvents } from '#messaging';
 import { createLogger } from '#observability';
 import { exitGracefullyOnSignals, runApp, type RunningApp } from '#runtime';
-import { decodeSecretKey, randomToken } from '#security';
+import { decodeSecretKey, randomToken, setEs256Execution } from '#security';
 import { databaseCheck, MemoryShortLivedStore, openDatabase, type DatabaseTarget } from '#storage';
 import { configureGateway, GatewayModule, GatewayOptions, publicBaseUrl } from '../apps/gateway/src/index.js';
 import { IdentityModule } from '../apps/identity/src/index.js';
@@ -23,6 +23,8 @@ export async function startEmbedded(
   env: NodeJS.ProcessEnv,
 ): Promise<{ apps: RunningApp[]; port: number; stop(): Promise<void> }> {
   const config = loadEmbeddedConfig(env);
+  // One event loop serves all five apps: signatures and verifications run beside it, on libuv's pool.
+  setEs256Execution('thread-pool');
   const logger = createLogger('embedded', config.logLevel);
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });

@@ -1,25 +1,44 @@
 import { sign, verify, type KeyObject } from 'node:crypto';
 
 /**
+ * Where ES256 signatures are made and checked (measured on this project's machine, bench/README.md):
+ * - `inline` (the default): on the calling thread. The least CPU: ~28 µs per signature and ~57 per verification,
+ *   against ~50 and ~85 through the thread pool, whose hand-off (a job, a thread woken, a callback) costs more than
+ *   a P-256 signature. Right for a process that serves one app and scales by adding processes (distributed mode).
+ * - `thread-pool`: on libuv's pool (node:crypto's callback form). More CPU, but the math runs beside the event
+ *   loop: right when one event loop serves all five apps (embedded mode), where it raised the exchange rate by
+ *   20–30 %.
+ */
+export type Es256Execution = 'inline' | 'thread-pool';
+
+let es256Execution: Es256Execution = 'inline';
+
+/** Set once at start by the process's launcher (embedded mode: `thread-pool`); applies to every later call. */
+export function setEs256Execution(execution: Es256Execution): void {
+  es256Execution = execution;
+}
+
+const ES256_OPTIONS = { dsaEncoding: 'ieee-p1363' } as const;
+
+/**
  * Signs a compact JWS with ES256 through node:crypto and a KeyObject made once per key. It produces exactly
  * what jose's SignJWT does (RFC 7515 compact form, the raw R||S signature of RFC 7518 §3.4), at less than half
- * the CPU per signature on this path (46 µs against 107 µs, bench/README.md): signing is on every exchange.
- * The signature is computed on libuv's thread pool (node:crypto's callback form), not on the event loop: under
- * load the ECDSA math (~60–160 µs) then runs beside the JavaScript of other requests, which in embedded mode (one
- * event loop for all five apps) raised the exchange rate by 20–30 % (bench/README.md).
+ * jose's CPU per signature: signing is on every exchange. Where the math runs: `setEs256Execution`.
  */
-export function signEs256Jws(
+export async function signEs256Jws(
   header: Record<string, unknown>,
   payload: Record<string, unknown>,
   key: KeyObject,
 ): Promise<string> {
   const input = `${base64url(JSON.stringify({ ...header, alg: 'ES256' }))}.${base64url(JSON.stringify(payload))}`;
-  return new Promise((resolve, reject) => {
-    sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }, (err, signature) => {
-      if (err) reject(err);
-      else resolve(`${input}.${signature.toString('base64url')}`);
-    });
-  });
+  const data = Buffer.from(input);
+  const signature =
+    es256Execution === 'inline'
+      ? sign('sha256', data, { key, ...ES256_OPTIONS })
+      : await new Promise<Buffer>((resolve, reject) => {
+          sign('sha256', data, { key, ...ES256_OPTIONS }, (err, result) => (err ? reject(err) : resolve(result)));
+        });
+  return `${input}.${signature.toString('base64url')}`;
 }
 
 function base64url(text: string): string {
@@ -123,11 +142,18 @@ function es256PublicKey(key: KeyObject): KeyObject {
   return key;
 }
 
-/** On the thread pool, like signing (see `signEs256Jws`); any failure of the check is "does not verify". */
-function verifies(input: Buffer, key: KeyObject, signature: Buffer): Promise<boolean> {
+/** Where `setEs256Execution` says, like signing; any failure of the check is "does not verify". */
+function verifies(input: Buffer, key: KeyObject, signature: Buffer): boolean | Promise<boolean> {
+  if (es256Execution === 'inline') {
+    try {
+      return verify('sha256', input, { key, ...ES256_OPTIONS }, signature);
+    } catch {
+      return false;
+    }
+  }
   return new Promise((resolve) => {
     try {
-      verify('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, signature, (err, valid) => resolve(!err && valid));
+      verify('sha256', input, { key, ...ES256_OPTIONS }, signature, (err, valid) => resolve(!err && valid));
     } catch {
       resolve(false);
     }

@@ -222,4 +222,12 @@ describe(randomToken.name, () => {
     expect(a).toMatch(/^[\w-]{43}$/);
     expect(randomToken()).not.toBe(a);
   });
+
+  it('should never repeat across many refills of its pool, and give the length asked for', () => {
+    const seen = new Set(Array.from({ length: 2000 }, () => randomToken(32)));
+
+    expect(seen.size).toBe(2000);
+    expect(randomToken(7)).toMatch(/^[\w-]{10}$/);
+    expect(Buffer.from(randomToken(5000), 'base64url')).toHaveLength(5000);
+  });
 });

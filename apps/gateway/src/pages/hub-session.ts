@@ -1,8 +1,7 @@
 import type {} from '@fastify/cookie';
-import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_ID_PATTERN } from '#contracts';
-import { constantEquals } from '#security';
+import { constantEquals, randomToken } from '#security';
 
 /**
  * The hub session cookie: the platform session id (256-bit random) of one tenant, HttpOnly, SameSite=Lax, and
@@ -44,7 +43,7 @@ export function clearSessionCookie(reply: FastifyReply, baseUrl: string, tenantS
 export function issueCsrfToken(request: FastifyRequest, reply: FastifyReply, baseUrl: string): string {
   const existing = request.cookies?.[CSRF_COOKIE];
   if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
-  const token = randomBytes(32).toString('base64url');
+  const token = randomToken(32);
   void reply.setCookie(CSRF_COOKIE, token, { ...cookieOptions(baseUrl), sameSite: 'strict' });
   return token;
 }

@@ -2,11 +2,13 @@ import 'reflect-metadata';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { exitOnStartupFailure } from '#config';
 import { createLogger } from '#observability';
-import { connectBus, connectRedis, exitGracefullyOnSignals, runApp } from '#runtime';
+import { boundOldGenerationGrowth, connectBus, connectRedis, exitGracefullyOnSignals, runApp } from '#runtime';
 import { loadGatewayConfig } from './config/gateway.env.js';
 import { GatewayModule } from './gateway.module.js';
 import { GatewayOptions } from './gateway.options.js';
 import { configureGateway } from './http/configure-gateway.js';
+
+boundOldGenerationGrowth();
 
 /**
  * Distributed mode: one gateway replica; run several behind a load balancer. They share no state of their own:

@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { exitOnStartupFailure } from '#config';
 import { createLogger } from '#observability';
-import { connectBus, exitGracefullyOnSignals, runApp } from '#runtime';
+import { boundOldGenerationGrowth, connectBus, exitGracefullyOnSignals, runApp } from '#runtime';
 import { loadIdentityConfig } from './config/identity.env.js';
 import { IdentityModule } from './identity.module.js';
+
+boundOldGenerationGrowth();
 
 /** Distributed mode: the identity app as its own process against NATS. */
 async function main(): Promise<void> {

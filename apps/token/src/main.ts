@@ -2,11 +2,21 @@ import 'reflect-metadata';
 import { exitOnStartupFailure } from '#config';
 import { JetStreamDurableEvents } from '#messaging';
 import { createLogger } from '#observability';
-import { connectBus, connectDatabase, connectRedis, exitGracefullyOnSignals, openJetStream, runApp } from '#runtime';
+import {
+  boundOldGenerationGrowth,
+  connectBus,
+  connectDatabase,
+  connectRedis,
+  exitGracefullyOnSignals,
+  openJetStream,
+  runApp,
+} from '#runtime';
 import { databaseCheck } from '#storage';
 import { loadTokenConfig } from './config/token.env.js';
 import { tokenDatabase } from './token.database.js';
 import { TokenModule } from './token.module.js';
+
+boundOldGenerationGrowth();
 
 /** Distributed mode: the token app as its own process against NATS, Redis and PostgreSQL. */
 async function main(): Promise<void> {

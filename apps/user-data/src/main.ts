@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { exitOnStartupFailure } from '#config';
 import { createLogger } from '#observability';
-import { connectBus, connectDatabase, exitGracefullyOnSignals, runApp } from '#runtime';
+import { boundOldGenerationGrowth, connectBus, connectDatabase, exitGracefullyOnSignals, runApp } from '#runtime';
 import { databaseCheck } from '#storage';
 import { loadUserDataConfig } from './config/user-data.env.js';
 import { userDataDatabase } from './user-data.database.js';
 import { UserDataModule } from './user-data.module.js';
+
+boundOldGenerationGrowth();
 
 /** Distributed mode: the user-data app as its own process against NATS and PostgreSQL. */
 async function main(): Promise<void> {

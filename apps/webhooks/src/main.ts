@@ -1,19 +1,21 @@
 import 'reflect-metadata';
-import { setFlagsFromString } from 'node:v8';
 import { exitOnStartupFailure } from '#config';
 import { JetStreamDurableEvents } from '#messaging';
 import { createLogger } from '#observability';
-import { connectBus, connectDatabase, exitGracefullyOnSignals, openJetStream, runApp } from '#runtime';
+import {
+  boundOldGenerationGrowth,
+  connectBus,
+  connectDatabase,
+  exitGracefullyOnSignals,
+  openJetStream,
+  runApp,
+} from '#runtime';
 import { databaseCheck } from '#storage';
 import { loadWebhooksConfig } from './config/webhooks.env.js';
 import { webhooksDatabase } from './webhooks.database.js';
 import { WebhooksModule } from './webhooks.module.js';
 
-// Under a fan-out most of a webhook's objects outlive two young-generation collections (they wait in the stream
-// consumer, the ingest's hold-back and the ready queue), so the old generation fills with garbage; V8's own
-// growing factor (up to 4 x the live size) let the process reach ~300 MB. 2 x keeps it near 200 MB (bench/README.md).
-// Set here, not on the command line, so that every way of starting the app (compose, Dockerfile, launcher) has it.
-setFlagsFromString('--heap-growing-percent=100');
+boundOldGenerationGrowth();
 
 /** Distributed mode: the webhooks app as its own process against NATS (with JetStream) and PostgreSQL. */
 async function main(): Promise<void> {

@@ -8,7 +8,7 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 const name = process.argv[2];
 if (!name || !existsSync(new URL(`./${name}.ts`, import.meta.url))) {
   process.stderr.write(
-    'usage: node bench/run.mjs <handover|race|profile|logout-fanout|logout-propagation|receiver-down>\n',
+    'usage: node bench/run.mjs <handover|race|profile|routes|logout-fanout|logout-propagation|receiver-down>\n',
   );
   process.exit(2);
 }

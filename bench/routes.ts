@@ -131,12 +131,9 @@ async function main(): Promise<void> {
       const record = await measure(route, stack, p, sessions, runId);
       appendResult('routes', { ...record, build: buildInfo(), machine: machine() });
       records.push(record);
-      const cpu = Object.entries(record.cpuUsPerReq)
-        .filter(([, us]) => us >= 2)
-        .map(([app, us]) => `${app} ${us}`)
-        .join(', ');
       process.stdout.write(
-        `[bench:routes] ${LABEL[route]}: ${record.rate}/s, p50 ${record.p50Ms} p99 ${record.p99Ms} ms, µs/req ${cpu}\n`,
+        `[bench:routes] ${LABEL[route]}: ${record.rate}/s, p50 ${record.p50Ms} p99 ${record.p99Ms} ms, ` +
+          `µs/req ${significant(record.cpuUsPerReq)}\n`,
       );
     }
   } finally {
@@ -147,25 +144,23 @@ async function main(): Promise<void> {
   writeResultFile('routes.latest.md', report(runId, records));
 }
 
+/** `name µs, …` for the processes that used at least 2 µs per request (the idle apps and services left out). */
+function significant(usPerRequest: Record<string, number>): string {
+  return Object.entries(usPerRequest)
+    .filter(([, us]) => us >= 2)
+    .map(([name, us]) => `${name} ${us}`)
+    .join(', ');
+}
+
 function report(runId: string, records: RouteRecord[]): string {
   const build = buildInfo();
   const m = machine();
-  const apps = (r: RouteRecord) =>
-    Object.entries(r.cpuUsPerReq)
-      .filter(([, us]) => us >= 2)
-      .map(([app, us]) => `${app} ${us}`)
-      .join(', ');
-  const services = (r: RouteRecord) =>
-    Object.entries(r.servicesUsPerReq)
-      .filter(([, us]) => us >= 2)
-      .map(([s, us]) => `${s} ${us}`)
-      .join(', ') || '–';
   const rows = records.map((r) => [
     LABEL[r.route],
     String(r.rate),
     `${r.p50Ms} / ${r.p90Ms} / ${r.p99Ms} / ${r.maxMs}`,
-    apps(r),
-    services(r),
+    significant(r.cpuUsPerReq),
+    significant(r.servicesUsPerReq) || '–',
     `gateway ${r.rssMb.gateway}, token ${r.rssMb.token}`,
     r.failed === 0 ? '0' : `${r.failed} (${Object.keys(r.errors).join('; ')})`,
   ]);

@@ -8,7 +8,8 @@
 // Ratios are taken against the peer in the same round. See bench/README.md.
 //
 // Environment: BENCH_RUNS (3), BENCH_CONCURRENCY (64), BENCH_TARGETS (distributed,embedded,peer-memory,peer-cluster),
-// BENCH_WARMUP_MS (2000), BENCH_MEASURE_MS (10000), BENCH_OUTSIDE_LIMIT (0.2 cores), BENCH_DEADLINE_S (540).
+// BENCH_WARMUP_MS (2000), BENCH_MEASURE_MS (10000), BENCH_OUTSIDE_LIMIT (0.2 cores), BENCH_DEADLINE_S (540),
+// BENCH_GATEWAY_THREAD (0; 1 runs Handover embedded with HANDOVER_GATEWAY_THREAD=1).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -331,6 +332,9 @@ function record(
 
 let firstStartRssMb = NaN;
 
+/** `1`: Handover embedded with its gateway on a worker thread (HANDOVER_GATEWAY_THREAD); the default is `0`. */
+const GATEWAY_THREAD = process.env.BENCH_GATEWAY_THREAD === '1' ? '1' : '0';
+
 /**
  * Handover embedded, started twice on one data directory: PGlite's first start (initdb) peaks at ~800 MB RSS and
  * keeps much of it, while every later start of a deployment does not. The load runs on the second start; the first
@@ -338,10 +342,11 @@ let firstStartRssMb = NaN;
  */
 async function startEmbeddedRestarted(): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'handover-bench-'));
-  const first = await startEmbedded({ dataDir });
+  const env = { HANDOVER_GATEWAY_THREAD: GATEWAY_THREAD };
+  const first = await startEmbedded({ dataDir, env });
   firstStartRssMb = rssMb(first.processes[0].pid);
   await first.stop();
-  const second = await startEmbedded({ dataDir });
+  const second = await startEmbedded({ dataDir, env });
   return {
     ...second,
     stop: async () => {
@@ -490,6 +495,8 @@ function summarize(runs: RunRecord[]): string {
     ratioTable,
     '',
     `- Faster peer configuration: ${faster ? LABEL[faster] : 'none measured'}.`,
+    `- Handover embedded ran with HANDOVER_GATEWAY_THREAD=${GATEWAY_THREAD} (BENCH_GATEWAY_THREAD): the gateway ` +
+      (GATEWAY_THREAD === '1' ? 'on a worker thread of its own.' : 'on the one event loop of the five apps.'),
     ...(Number.isFinite(firstStartRssMb)
       ? [
           `- Handover embedded is measured on its second start on one data directory; its first start (PGlite's ` +

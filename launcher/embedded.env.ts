@@ -24,6 +24,10 @@ class EmbeddedEnv {
   @IsIn(['0', '1'])
   HANDOVER_DEMO: '0' | '1' = '1';
 
+  /** `1`: the gateway (the HTTP edge) on a worker thread of its own; see embedded.ts. */
+  @IsIn(['0', '1'])
+  HANDOVER_GATEWAY_THREAD: '0' | '1' = '0';
+
   @IsIn(LogLevels)
   LOG_LEVEL: LogLevel = 'info';
 
@@ -51,6 +55,7 @@ export interface EmbeddedConfig {
   publicBaseUrl: string;
   dataDir: string;
   seedDemo: boolean;
+  gatewayThread: boolean;
   logLevel: LogLevel;
   bodyLimit: number;
   shutdownTimeoutMs: number;
@@ -67,6 +72,7 @@ export function loadEmbeddedConfig(env: NodeJS.ProcessEnv): EmbeddedConfig {
     publicBaseUrl: e.PUBLIC_BASE_URL,
     dataDir: e.HANDOVER_DATA_DIR,
     seedDemo: e.HANDOVER_DEMO === '1',
+    gatewayThread: e.HANDOVER_GATEWAY_THREAD === '1',
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

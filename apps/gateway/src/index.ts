@@ -3,4 +3,4 @@ export { GatewayModule, type GatewayDeps } from './gateway.module.js';
 export { GatewayOptions } from './gateway.options.js';
 export { serveOpenApi } from './openapi.js';
 export { configureGateway } from './http/configure-gateway.js';
-export { loadGatewayConfig, publicBaseUrl, type GatewayConfig } from './config/gateway.env.js';
+export { loadGatewayConfig, type GatewayConfig } from './config/gateway.env.js';

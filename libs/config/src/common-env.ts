@@ -113,3 +113,8 @@ export function baseAppConfig(e: BaseAppEnv, app: string): BaseAppConfig {
     },
   };
 }
+
+/** The URL the gateway is reached at (issuers, links): `PUBLIC_BASE_URL`, else localhost on its port; no trailing slash. */
+export function publicBaseUrl(configured: string, port: number): string {
+  return (configured || `http://localhost:${port}`).replace(/\/+$/, '');
+}

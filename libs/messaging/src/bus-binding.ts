@@ -1,6 +1,6 @@
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type InProcessBroker } from './in-process-broker.js';
+import { type MessageBroker } from './in-process-broker.js';
 import { InProcessRpcClient, InProcessServer } from './in-process.transport.js';
 import { HandoverNatsServer, NatsRpcClient, type NatsSettings } from './nats.transport.js';
 import type { RpcClient } from './rpc-client.js';
@@ -34,7 +34,7 @@ export function natsBusBinding(connection: NatsConnection, settings: NatsSetting
   };
 }
 
-export function inProcessBusBinding(broker: InProcessBroker): BusBinding {
+export function inProcessBusBinding(broker: MessageBroker): BusBinding {
   return {
     transport: 'in-process',
     client: new InProcessRpcClient(broker),

@@ -11,12 +11,25 @@ interface Subscription {
 }
 
 /**
+ * What an app's in-process transport needs from the broker: `InProcessBroker` itself on the thread that owns it,
+ * `RemoteBroker` (thread-bridge.ts) on another thread of the same process.
+ */
+export interface MessageBroker {
+  /** Registers a request handler; returns its removal. */
+  handle(subject: string, handler: BrokerHandler): () => void;
+  /** Registers an event listener (`group`: one member per queue group; `undefined`: every listener). */
+  subscribe(subject: string, group: string | undefined, handler: BrokerHandler): () => void;
+  request(subject: string, payload: unknown, requestId?: string): Promise<unknown>;
+  publish(subject: string, payload: unknown, requestId?: string): void;
+}
+
+/**
  * The embedded mode's bus: all five apps run in one process and meet here. It keeps NATS's semantics, so
  * code that works embedded works distributed: a request goes to one handler (round robin across replicas),
  * with "no responders" when there is none; an event reaches one member per queue group and every
  * broadcast listener. Payloads are copied through JSON, as they would be on the wire.
  */
-export class InProcessBroker {
+export class InProcessBroker implements MessageBroker {
   private readonly requestHandlers = new Map<string, BrokerHandler[]>();
   private readonly eventSubscriptions = new Map<string, Subscription[]>();
   /** Next handler index per subject (one shared counter would starve a replica when subjects alternate). */

@@ -1,6 +1,6 @@
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import type { EventOf, EventSubject, ReplyOf, RequestOf, RequestSubject } from '#contracts';
-import { type InProcessBroker } from './in-process-broker.js';
+import { type MessageBroker } from './in-process-broker.js';
 import { RpcClient } from './rpc-client.js';
 import { errorFromWire } from './wire.js';
 import type { HandlerExtras } from './handler.decorators.js';
@@ -13,7 +13,7 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
   private readonly unsubscribers: Array<() => void> = [];
 
   constructor(
-    private readonly broker: InProcessBroker,
+    private readonly broker: MessageBroker,
     private readonly queueGroup: string,
   ) {
     super();
@@ -57,7 +57,7 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
 }
 
 export class InProcessRpcClient extends RpcClient {
-  constructor(private readonly broker: InProcessBroker) {
+  constructor(private readonly broker: MessageBroker) {
     super();
   }
 

@@ -11,3 +11,4 @@ export * from './bus-binding.js';
 export * from './durable-events.js';
 export * from './outbox.js';
 export * from './jetstream-durable-events.js';
+export * from './thread-bridge.js';

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, HttpCode, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { metricsRegistry } from './metrics.js';
+import { metricsExposition } from './metrics.js';
 
 /** A readiness probe of one dependency: resolves when it answers, throws when it does not. */
 export type HealthCheck = () => Promise<void>;
@@ -83,8 +83,8 @@ export class OpsController {
   @Get('metrics')
   @HttpCode(200)
   async metrics(@Res({ passthrough: true }) reply: FastifyReply) {
-    const registry = metricsRegistry();
-    reply.header('content-type', registry.contentType);
-    return registry.metrics();
+    const { contentType, text } = await metricsExposition();
+    reply.header('content-type', contentType);
+    return text;
   }
 }

@@ -1,4 +1,14 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, register, type Registry } from 'prom-client';
+import {
+  AggregatorRegistry,
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  register,
+  type MetricObjectWithValues,
+  type MetricValue,
+  type Registry,
+} from 'prom-client';
 
 /**
  * Prometheus metrics. One registry per process: in embedded mode the five apps share it (their metrics carry
@@ -12,6 +22,33 @@ export function metricsRegistry(): Registry {
     defaultsCollected = true;
   }
   return register;
+}
+
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
+
+/** This thread's registry as JSON, for the thread that serves `/metrics` (`mergeMetricsFrom`). */
+export function metricsSnapshot(): Promise<MetricsSnapshot> {
+  return metricsRegistry().getMetricsAsJSON();
+}
+
+let otherThread: (() => Promise<MetricsSnapshot>) | undefined;
+
+/**
+ * Embedded mode serves `/metrics` from its gateway worker thread, while the back-end apps count on the main
+ * thread: the exposition then merges the main thread's registry (with the process-wide defaults) and this
+ * thread's own `handover_*` metrics, summing series both hold (prom-client's aggregation).
+ */
+export function mergeMetricsFrom(source: () => Promise<MetricsSnapshot>): void {
+  otherThread = source;
+}
+
+/** The Prometheus exposition of this process. */
+export async function metricsExposition(): Promise<{ contentType: string; text: string }> {
+  const registry = metricsRegistry();
+  if (!otherThread) return { contentType: registry.contentType, text: await registry.metrics() };
+  const own = (await registry.getMetricsAsJSON()).filter((metric) => metric.name.startsWith('handover_'));
+  const merged = AggregatorRegistry.aggregate([await otherThread(), own]);
+  return { contentType: merged.contentType, text: await merged.metrics() };
 }
 
 function getOrCreate<T>(name: string, create: () => T): T {

@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
-import { type BaseAppConfig, baseAppConfig, BaseAppEnv, loadEnv, toInt, WithRedis } from '#config';
+import { type BaseAppConfig, baseAppConfig, BaseAppEnv, loadEnv, publicBaseUrl, toInt, WithRedis } from '#config';
 import type { RedisSettings } from '#storage';
 
 /** The gateway reads sessions (`/me`) and the revocation index from the short-lived store the token app writes. */
@@ -38,10 +38,6 @@ export interface GatewayConfig extends BaseAppConfig {
   demo: boolean;
   /** The same Redis and key prefix as the token app of this deployment. */
   redis: RedisSettings;
-}
-
-export function publicBaseUrl(configured: string, port: number): string {
-  return (configured || `http://localhost:${port}`).replace(/\/+$/, '');
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {

@@ -9,7 +9,8 @@
 //
 // Environment: BENCH_RUNS (3), BENCH_CONCURRENCY (64), BENCH_TARGETS (distributed,embedded,peer-memory,peer-cluster),
 // BENCH_WARMUP_MS (2000), BENCH_MEASURE_MS (10000), BENCH_OUTSIDE_LIMIT (0.2 cores), BENCH_DEADLINE_S (540),
-// BENCH_GATEWAY_THREAD (0; 1 runs Handover embedded with HANDOVER_GATEWAY_THREAD=1).
+// BENCH_GATEWAY_THREAD (0; 1 runs Handover embedded with HANDOVER_GATEWAY_THREAD=1, summary in
+// results/handover.gateway-thread.latest.md).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -561,7 +562,8 @@ async function main(): Promise<void> {
     await stopAll();
   }
   const text = summarize(runs);
-  writeResultFile('handover.latest.md', text);
+  // A run with the gateway thread keeps its own summary, so the default configuration's stays the latest one.
+  writeResultFile(GATEWAY_THREAD === '1' ? 'handover.gateway-thread.latest.md' : 'handover.latest.md', text);
   appendResult('handover', {
     bench: 'handover',
     runId,

@@ -15,7 +15,7 @@ export interface GatewayThreadData {
   baseUrl: string;
   seedDemo: boolean;
   logLevel: LogLevel;
-  /** The launcher's end is served by `serveGatewayThread` (embedded.ts): bus, store, health, metrics. */
+  /** The other end is served by `startGatewayThread` (embedded.ts): the bus, the store, health, metrics. */
   bridge: MessagePort;
 }
 

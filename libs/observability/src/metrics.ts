@@ -11,8 +11,9 @@ import {
 } from 'prom-client';
 
 /**
- * Prometheus metrics. One registry per process: in embedded mode the five apps share it (their metrics carry
- * an `app` label), so every metric is created once and looked up after.
+ * Prometheus metrics. One registry per process (per thread: prom-client is a module of each V8 isolate): in
+ * embedded mode the apps share it (their metrics carry an `app` label), so every metric is created once and looked
+ * up after. With the embedded gateway thread, `/metrics` merges the two threads' registries (`mergeMetricsFrom`).
  */
 let defaultsCollected = false;
 

@@ -1,26 +1,59 @@
 import 'reflect-metadata';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { LogLevel } from '#config';
-import { inProcessBusBinding, RemoteBroker, ThreadPeer } from '#messaging';
-import { createLogger, mergeMetricsFrom, type MetricsSnapshot } from '#observability';
-import { runApp } from '#runtime';
-import { RemoteShortLivedStore } from '#storage';
+import { inProcessBusBinding, RemoteBroker, ThreadPeer, type BusBinding } from '#messaging';
+import { createLogger, mergeMetricsFrom, type Logger, type MetricsSnapshot } from '#observability';
+import { runApp, type RunningApp } from '#runtime';
+import { RemoteShortLivedStore, type ShortLivedStore } from '#storage';
 import { configureGateway, GatewayModule, GatewayOptions } from '../apps/gateway/src/index.js';
 
-/** What the embedded launcher hands its gateway thread. */
-export interface GatewayThreadData {
+/** The embedded gateway's settings, wherever it runs. */
+export interface GatewaySettings {
   port: number;
   host: string;
   bodyLimit: number;
   baseUrl: string;
   seedDemo: boolean;
   logLevel: LogLevel;
+}
+
+/** What the embedded launcher hands its gateway thread. */
+export interface GatewayThreadData extends GatewaySettings {
   /** The other end is served by `startGatewayThread` (embedded.ts): the bus, the store, health, metrics. */
   bridge: MessagePort;
 }
 
 /** Messages from the gateway thread to the launcher. */
 export type GatewayThreadMessage = { ready: number } | { stopped: true };
+
+/**
+ * The embedded gateway on the calling thread, with the bus, short-lived store and database check it is given: the
+ * launcher's own (one event loop), or the main thread's reached over a `ThreadPeer` (the gateway thread below).
+ */
+export function runEmbeddedGateway(
+  settings: GatewaySettings,
+  { bus, store, databaseCheck }: { bus: BusBinding; store: ShortLivedStore; databaseCheck: () => Promise<void> },
+  logger: Logger,
+): Promise<RunningApp> {
+  return runApp({
+    name: 'gateway',
+    logger,
+    bus,
+    port: settings.port,
+    host: settings.host,
+    bodyLimit: settings.bodyLimit,
+    accessLog: true,
+    module: GatewayModule.register({
+      rpc: bus.client,
+      // The store the token app writes sessions and revocations to.
+      store,
+      options: new GatewayOptions(settings.baseUrl, 'embedded', settings.seedDemo),
+      // Embedded readiness covers the whole process: the embedded database and the in-memory store.
+      healthChecks: { database: databaseCheck, store: () => store.ping() },
+    }),
+    configure: (app) => configureGateway(app, settings.baseUrl),
+  });
+}
 
 /**
  * Embedded mode's HTTP edge on a worker thread of the one process, so HTTP parsing, routing and the data API's
@@ -34,24 +67,11 @@ async function main(data: GatewayThreadData, launcher: MessagePort): Promise<voi
   const bus = inProcessBusBinding(new RemoteBroker(peer));
   const store = new RemoteShortLivedStore((operation, args) => peer.call('store', operation, args));
   mergeMetricsFrom(() => peer.call<MetricsSnapshot>('metrics'));
-  const gateway = await runApp({
-    name: 'gateway',
+  const gateway = await runEmbeddedGateway(
+    data,
+    { bus, store, databaseCheck: () => peer.call('health.database') },
     logger,
-    bus,
-    port: data.port,
-    host: data.host,
-    bodyLimit: data.bodyLimit,
-    accessLog: true,
-    module: GatewayModule.register({
-      rpc: bus.client,
-      // The store the token app writes sessions and revocations to, on the main thread.
-      store,
-      options: new GatewayOptions(data.baseUrl, 'embedded', data.seedDemo),
-      // Embedded readiness covers the whole process: the embedded database and the in-memory store.
-      healthChecks: { database: () => peer.call('health.database'), store: () => store.ping() },
-    }),
-    configure: (app) => configureGateway(app, data.baseUrl),
-  });
+  );
   launcher.on('message', (message: unknown) => {
     if (message !== 'stop') return;
     void gateway

@@ -19,7 +19,7 @@ import { IdentityModule } from '../apps/identity/src/index.js';
 import { TokenModule, tokenDatabase } from '../apps/token/src/index.js';
 import { UserDataModule, userDataDatabase } from '../apps/user-data/src/index.js';
 import { WebhooksModule, webhooksDatabase } from '../apps/webhooks/src/index.js';
-import type { GatewayThreadData, GatewayThreadMessage } from './embedded-gateway.js';
+import type { GatewaySettings, GatewayThreadData, GatewayThreadMessage } from './embedded-gateway.js';
 import { loadEmbeddedConfig } from './embedded.env.js';
 
 boundOldGenerationGrowth();
@@ -142,8 +142,6 @@ export async function startEmbedded(env: NodeJS.ProcessEnv): Promise<{ port: num
   };
 }
 
-type GatewaySettings = Omit<GatewayThreadData, 'bridge'>;
-
 interface FromThisThread {
   broker: InProcessBroker;
   store: ShortLivedStore;
@@ -162,26 +160,12 @@ async function startGatewayHere(
   logger: Logger,
 ): Promise<RunningGateway> {
   // Loaded here, not at the top: with HANDOVER_GATEWAY_THREAD=1 only the gateway thread loads the gateway.
-  const { configureGateway, GatewayModule, GatewayOptions } = await import('../apps/gateway/src/index.js');
-  const bus = inProcessBusBinding(broker);
-  const gateway = await runApp({
-    name: 'gateway',
+  const { runEmbeddedGateway } = await import('./embedded-gateway.js');
+  const gateway = await runEmbeddedGateway(
+    settings,
+    { bus: inProcessBusBinding(broker), store, databaseCheck },
     logger,
-    bus,
-    port: settings.port,
-    host: settings.host,
-    bodyLimit: settings.bodyLimit,
-    accessLog: true,
-    module: GatewayModule.register({
-      rpc: bus.client,
-      // The same store instance the token app writes sessions and revocations to.
-      store,
-      options: new GatewayOptions(settings.baseUrl, 'embedded', settings.seedDemo),
-      // Embedded readiness covers the whole process: the embedded database and the in-memory store.
-      healthChecks: { database: databaseCheck, store: () => store.ping() },
-    }),
-    configure: (app) => configureGateway(app, settings.baseUrl),
-  });
+  );
   return { port: gateway.port ?? settings.port, stop: () => gateway.close() };
 }
 

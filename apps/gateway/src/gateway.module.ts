@@ -12,6 +12,7 @@ import { BearerGuard } from './data-api/bearer.guard.js';
 import { BusReconnects } from './data-api/bus-reconnects.js';
 import { DataApiController } from './data-api/data-api.controller.js';
 import { DataApiService } from './data-api/data-api.service.js';
+import { KnownTokens } from './data-api/known-tokens.js';
 import { RevocationEventsHandler, RevocationSet } from './data-api/revocation-set.js';
 import { SessionRecords } from './data-api/session-records.repository.js';
 import { TenantKeys } from './data-api/tenant-keys.service.js';
@@ -88,6 +89,7 @@ export class GatewayModule {
         WebhooksAdminService,
         RevocationSet,
         TenantKeys,
+        KnownTokens,
         AccessTokenVerifier,
         BearerGuard,
         SessionRecords,

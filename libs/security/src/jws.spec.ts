@@ -103,6 +103,20 @@ describe.each<Es256Execution>(['inline', 'thread-pool'])('ES256 %s', (execution)
       expect(await ourVerdict(sut)).toBe(verdict);
     });
 
+    it('should skip only the signature math when told the signature is known good', async () => {
+      const forged = await signEs256Jws({ typ: 'at+jwt' }, claims, other.privateKey);
+      const known = { signatureKnownGood: true };
+      await expect(verifyEs256Jwt(forged, keyFor, rules, known)).resolves.toMatchObject({ payload: claims });
+      const expired = await signEs256Jws({ typ: 'at+jwt' }, { ...claims, exp: now - 60 }, privateKey);
+      await expect(verifyEs256Jwt(expired, keyFor, rules, known)).rejects.toBeInstanceOf(JwsInvalid);
+      const hs256 = await signEs256Jws({ typ: 'at+jwt' }, claims, privateKey).then((t) =>
+        t.replace(/^[^.]+/, Buffer.from('{"alg":"HS256","typ":"at+jwt"}').toString('base64url')),
+      );
+      await expect(verifyEs256Jwt(hs256, keyFor, rules, known)).rejects.toBeInstanceOf(JwsInvalid);
+      const keyLookupFails = () => Promise.reject(new Error('unknown kid'));
+      await expect(verifyEs256Jwt(forged, keyLookupFails, rules, known)).rejects.toThrow('unknown kid');
+    });
+
     it('should refuse a token signed by another key, and a key that is not a P-256 public key', async () => {
       const forged = await signEs256Jws({ typ: 'at+jwt' }, claims, other.privateKey);
       expect(await ourVerdict(forged)).toBe('refused');

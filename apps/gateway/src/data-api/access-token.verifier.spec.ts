@@ -6,6 +6,7 @@ import { RpcClient } from '#messaging';
 import { automock, type Mocked } from '#mocks';
 import { Clock } from '../http/clock.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
+import { KnownTokens } from './known-tokens.js';
 import { RevocationSet } from './revocation-set.js';
 import { TenantKeys, UNKNOWN_KID_COOLDOWN_MS } from './tenant-keys.service.js';
 
@@ -93,6 +94,7 @@ describe(AccessTokenVerifier.name, () => {
   let rpc: Mocked<RpcClient>;
   let revocations: Mocked<RevocationSet>;
   let clock: FakeClock;
+  let known: KnownTokens;
   let tenantKey: SigningKey;
   let rotatedKey: SigningKey;
   let attackerKey: SigningKey;
@@ -114,7 +116,8 @@ describe(AccessTokenVerifier.name, () => {
     }) as never);
     revocations = automock(RevocationSet);
     revocations.isRevoked.mockReturnValue(false);
-    sut = new AccessTokenVerifier(new TenantKeys(rpc, clock), revocations, clock);
+    known = new KnownTokens();
+    sut = new AccessTokenVerifier(new TenantKeys(rpc, clock), revocations, clock, known);
   });
 
   const refused = async (token: string, on: TenantReply = tenant, iss = issuer) =>
@@ -346,7 +349,7 @@ describe(AccessTokenVerifier.name, () => {
         sut.verify(await sign(tenantKey, claims(), { kid: undefined }), tenant, issuer, 'req-1'),
       ).resolves.toBeDefined();
       published = [tenantKey.publicJwk, rotatedKey.publicJwk];
-      sut = new AccessTokenVerifier(new TenantKeys(rpc, clock), revocations, clock);
+      sut = new AccessTokenVerifier(new TenantKeys(rpc, clock), revocations, clock, known);
       await refused(await sign(tenantKey, claims(), { kid: undefined }));
       await expect(sut.verify(await sign(tenantKey), tenant, issuer, 'req-1')).resolves.toBeDefined();
     });
@@ -356,8 +359,55 @@ describe(AccessTokenVerifier.name, () => {
       await refused(await sign(tenantKey));
       const privateJwk = { ...(await exportJWK(tenantKey.privateKey)), kid: 'key-1', alg: 'ES256', use: 'sig' };
       rpc.request.mockResolvedValue({ keys: [privateJwk] } as never);
-      sut = new AccessTokenVerifier(new TenantKeys(rpc, clock), revocations, clock);
+      sut = new AccessTokenVerifier(new TenantKeys(rpc, clock), revocations, clock, known);
       await refused(await sign(tenantKey));
+    });
+  });
+
+  describe('known tokens (relayed by this replica, or verified before)', () => {
+    it('should remember a token it verified, for its tenant only', async () => {
+      const token = await sign(tenantKey);
+      expect(known.isKnown(tenant.id, token)).toBe(false);
+      await sut.verify(token, tenant, issuer, 'req-1');
+      expect(known.isKnown(tenant.id, token)).toBe(true);
+      expect(known.isKnown(other.id, token)).toBe(false);
+      await expect(sut.verify(token, tenant, issuer, 'req-1')).resolves.toMatchObject({ tenant });
+    });
+
+    it('should skip only the signature math for a known token (shown with one whose signature would not verify)', async () => {
+      const forged = await sign(attackerKey);
+      await refused(forged);
+      known.remember(tenant.id, forged);
+      await expect(sut.verify(forged, tenant, issuer, 'req-1')).resolves.toBeDefined();
+    });
+
+    it('should still check everything else of a known token: claims, tenant, kid, revocation', async () => {
+      const expired = await sign(tenantKey, claims({ exp: nowSeconds - 60 }));
+      const otherIssuer = await sign(tenantKey, claims({ iss: 'http://localhost:3000/t/other' }));
+      const unknownKid = await sign(tenantKey, claims(), { kid: 'retired' });
+      const wrongType = await sign(tenantKey, claims(), { typ: 'JWT' });
+      const token = await sign(tenantKey);
+      for (const t of [expired, otherIssuer, unknownKid, wrongType, token]) known.remember(tenant.id, t);
+      for (const t of [expired, otherIssuer, unknownKid, wrongType]) await refused(t);
+      // Known for this tenant, presented at another one's data API (whose keys name the same kid).
+      await refused(token, other, 'http://localhost:3000/t/other');
+      revocations.isRevoked.mockReturnValue(true);
+      await refused(token);
+    });
+
+    it("should not take another payload under a known token's signature for the known token", async () => {
+      const token = await sign(tenantKey);
+      known.remember(tenant.id, token);
+      const [header, , signature] = token.split('.');
+      await refused(`${header}.${segment(claims({ sub: 'someone-else' }))}.${signature}`);
+    });
+
+    it('should keep a bounded number of tokens, forgetting the oldest first', () => {
+      const tokens = Array.from({ length: 20_001 }, (_, i) => `token-${i}`);
+      for (const t of tokens) known.remember(tenant.id, t);
+      expect(known.isKnown(tenant.id, tokens[0])).toBe(false);
+      expect(known.isKnown(tenant.id, tokens[1])).toBe(true);
+      expect(known.isKnown(tenant.id, tokens[20_000])).toBe(true);
     });
   });
 

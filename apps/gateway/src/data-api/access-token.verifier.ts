@@ -10,6 +10,7 @@ import {
 import { withResponseHeaders } from '#http-edge';
 import { verifyEs256Jwt, type JsonObject } from '#security';
 import { Clock } from '../http/clock.js';
+import { KnownTokens } from './known-tokens.js';
 import { RevocationSet } from './revocation-set.js';
 import { TenantKeys } from './tenant-keys.service.js';
 
@@ -47,7 +48,8 @@ export function insufficientScope(scope: string): HandoverError {
  *    `typ: at+jwt` (RFC 9068 §4; another kind of JWT is not an access token), signed by
  *    one of the tenant's keys (an unknown `kid` refreshes the keys at most once per cooldown), `iss` the tenant's
  *    issuer and `aud` its data API exactly, `exp`, `iat`, `jti`, `sub`, `sid`, `client_id` and `scope` present,
- *    not expired, not issued in the future nor longer ago than a token lives (5 s of clock tolerance);
+ *    not expired, not issued in the future nor longer ago than a token lives (5 s of clock tolerance); the
+ *    signature's math is skipped for a token this replica relayed or verified before (`KnownTokens`), the rest is not;
  * 3. `claimsAreStrings`: the identifiers are non-empty strings;
  * 4. `notRevoked`: neither its session nor the token itself is in the replica's revocation set.
  * Every failure is the same `invalid_token`; only an unavailable dependency (the keys, the revocation list) is a 503.
@@ -58,6 +60,7 @@ export class AccessTokenVerifier {
     @Inject(TenantKeys) private readonly keys: TenantKeys,
     @Inject(RevocationSet) private readonly revocations: RevocationSet,
     @Inject(Clock) private readonly clock: Clock,
+    @Inject(KnownTokens) private readonly known: KnownTokens,
   ) {}
 
   /** `requestId` names the request on the key fetch the token may need. */
@@ -75,17 +78,24 @@ export class AccessTokenVerifier {
     issuer: string,
     requestId: string,
   ): Promise<JsonObject> {
+    const signatureKnownGood = this.known.isKnown(tenant.id, token);
     try {
-      const { payload } = await verifyEs256Jwt(token, this.keys.resolver(tenant.id, requestId), {
-        typ: ACCESS_TOKEN_TYPE,
-        issuer,
-        audience: accessTokenAudience(issuer),
-        requiredClaims: ['exp', 'iat', 'jti', 'sub', 'sid', 'client_id', 'scope'],
-        clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
-        // Also refuses an `iat` in the future, and a token used longer after its `iat` than any token lives.
-        maxTokenAgeSeconds: ACCESS_TOKEN_TTL_SECONDS,
-        nowMs: this.clock.now(),
-      });
+      const { payload } = await verifyEs256Jwt(
+        token,
+        this.keys.resolver(tenant.id, requestId),
+        {
+          typ: ACCESS_TOKEN_TYPE,
+          issuer,
+          audience: accessTokenAudience(issuer),
+          requiredClaims: ['exp', 'iat', 'jti', 'sub', 'sid', 'client_id', 'scope'],
+          clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
+          // Also refuses an `iat` in the future, and a token used longer after its `iat` than any token lives.
+          maxTokenAgeSeconds: ACCESS_TOKEN_TTL_SECONDS,
+          nowMs: this.clock.now(),
+        },
+        { signatureKnownGood },
+      );
+      if (!signatureKnownGood) this.known.remember(tenant.id, token);
       return payload;
     } catch (err) {
       // The key fetch failing is ours to report as unavailable; anything else about the token is invalid_token.

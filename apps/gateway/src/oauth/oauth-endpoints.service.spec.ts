@@ -4,6 +4,7 @@ import { toHttpError } from '#http-edge';
 import { RpcClient } from '#messaging';
 import type { Logger } from '#observability';
 import { automock, type Mocked } from '#mocks';
+import { KnownTokens } from '../data-api/known-tokens.js';
 import { GatewayOptions } from '../gateway.options.js';
 import { TenantDirectory } from '../tenants/tenant-directory.service.js';
 import { OAuthEndpoints } from './oauth-endpoints.service.js';
@@ -24,12 +25,14 @@ describe(OAuthEndpoints.name, () => {
   let sut: OAuthEndpoints;
   let rpc: Mocked<RpcClient>;
   let tenants: Mocked<TenantDirectory>;
+  let known: KnownTokens;
 
   beforeEach(() => {
     rpc = automock(RpcClient, ['request', 'publish']);
     tenants = automock(TenantDirectory);
     tenants.resolve.mockResolvedValue(demo);
-    sut = new OAuthEndpoints(tenants, rpc, new GatewayOptions('http://localhost:3000', 'embedded'));
+    known = new KnownTokens();
+    sut = new OAuthEndpoints(tenants, rpc, new GatewayOptions('http://localhost:3000', 'embedded'), known);
   });
 
   const form = (body: Record<string, unknown>, authorization: string | null = basic) => ({
@@ -61,6 +64,9 @@ describe(OAuthEndpoints.name, () => {
         },
         'req-1',
       );
+      // This replica relayed the token from its signer: its data API knows it, for this tenant only.
+      expect(known.isKnown(demo.id, tokenReply.access_token)).toBe(true);
+      expect(known.isKnown('22222222-2222-4222-8222-222222222222', tokenReply.access_token)).toBe(false);
     });
 
     it("should name the HTTP request on the tenant lookup and on the token app's exchange", async () => {

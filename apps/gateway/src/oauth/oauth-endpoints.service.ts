@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HandoverError, type IntrospectionReply, type TenantReply, type TokenReply } from '#contracts';
 import { RpcClient } from '#messaging';
+import { KnownTokens } from '../data-api/known-tokens.js';
 import { GatewayOptions } from '../gateway.options.js';
 import { TenantDirectory } from '../tenants/tenant-directory.service.js';
 import {
@@ -28,6 +29,7 @@ export class OAuthEndpoints {
     @Inject(TenantDirectory) private readonly tenants: TenantDirectory,
     @Inject(RpcClient) private readonly rpc: RpcClient,
     @Inject(GatewayOptions) private readonly options: GatewayOptions,
+    @Inject(KnownTokens) private readonly knownTokens: KnownTokens,
   ) {}
 
   /**
@@ -37,6 +39,7 @@ export class OAuthEndpoints {
    * 3. `grantType`: present, and one we support (`authorization_code`; the ticket grant comes with SSO2);
    * 4. `client`: credentials by exactly one method;
    * 5. `authorizationCode`: `code` present; the token app authenticates the client, consumes the code and signs.
+   * The token it answers is one this replica's data API knows to be authentic (`KnownTokens`).
    */
   async token(slug: string, request: OAuthRequest): Promise<TokenReply> {
     const tenant = await this.tenants.resolve(slug, request.requestId);
@@ -49,7 +52,7 @@ export class OAuthEndpoints {
       }
       const client = clientCredentials(request, params);
       const code = requireParam(params, 'code');
-      return this.rpc.request(
+      const reply = await this.rpc.request(
         'token.code.exchange',
         {
           tenantId: tenant.id,
@@ -62,6 +65,8 @@ export class OAuthEndpoints {
         },
         request.requestId,
       );
+      this.knownTokens.remember(tenant.id, reply.access_token);
+      return reply;
     });
   }
 

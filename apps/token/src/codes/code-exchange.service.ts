@@ -83,7 +83,7 @@ export class CodeExchangeService {
       throw new HandoverError('invalid_grant', INVALID_CODE);
     }
     if (!session) return refuse('the session this code belongs to has ended');
-    return this.issueToken(request, consumed, session);
+    return this.issueToken(request, bound, session);
   }
 
   private async issueToken(

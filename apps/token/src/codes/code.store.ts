@@ -31,8 +31,8 @@ export interface CodeKey {
 
 /**
  * One-time codes in the short-lived store, keyed by their SHA-256 (a dump of the store holds no usable code).
- * `consume` is `GETDEL`: of any number of concurrent exchanges of one code, exactly one gets the record. A record
- * is written once and never changed, so what `peek` saw is what a winning `consume` gets.
+ * `consume` is `GETDEL`: of any number of concurrent exchanges of one code, exactly one wins it. A record is
+ * written once and never changed, so what `peek` saw is what the winner consumed (it is not parsed again).
  */
 @Injectable()
 export class CodeStore {
@@ -61,8 +61,9 @@ export class CodeStore {
     return parse<CodeRecord>(await this.store.get(StoreKeys.code(code.hash)));
   }
 
-  async consume(code: CodeKey): Promise<CodeRecord | null> {
-    return parse<CodeRecord>(await this.store.take(StoreKeys.code(code.hash)));
+  /** True for the one caller that consumed the code. */
+  async consume(code: CodeKey): Promise<boolean> {
+    return (await this.store.take(StoreKeys.code(code.hash))) !== null;
   }
 
   async grantOf(code: CodeKey): Promise<CodeGrant | null> {

@@ -1,0 +1,38 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+
+/** ~100 bytes each (a 43-character digest, a Map entry): a few MB at most. */
+const MAX_KNOWN_TOKENS = 20_000;
+
+/**
+ * Access tokens whose ES256 signature this replica knows to be good, so the data API need not check it again:
+ * - the ones it relayed from the token app, the signer, as the token endpoint's answer (a vendor typically calls
+ *   the data API right after the exchange, SPEC §5);
+ * - the ones it has verified itself (a vendor reuses a token for up to 30 minutes).
+ * The verification is the largest cost of a `/me` at the gateway (~60–110 µs of CPU). A known token still gets
+ * every other check (format, algorithm, its tenant's key for its `kid`, every claim, the revocation set), so a
+ * rotated-out key, an expiry or a logout refuses it as before.
+ *
+ * Keyed by the whole token's SHA-256, never a part of it (another payload under a known signature misses), and
+ * bound to the tenant it was issued or verified for. Bounded in number, oldest first out: a token that falls out
+ * is simply verified again.
+ */
+@Injectable()
+export class KnownTokens {
+  private readonly tenantOf = new Map<string, string>();
+
+  remember(tenantId: string, token: string): void {
+    const digest = digestOf(token);
+    if (this.tenantOf.has(digest)) return;
+    if (this.tenantOf.size >= MAX_KNOWN_TOKENS) this.tenantOf.delete(this.tenantOf.keys().next().value!);
+    this.tenantOf.set(digest, tenantId);
+  }
+
+  isKnown(tenantId: string, token: string): boolean {
+    return this.tenantOf.get(digestOf(token)) === tenantId;
+  }
+}
+
+function digestOf(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}

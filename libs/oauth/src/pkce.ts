@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { HandoverError } from '#contracts';
 import { constantEquals } from '#security';
 
@@ -12,7 +12,7 @@ export function isValidChallenge(challenge: string): boolean {
 }
 
 export function s256(verifier: string): string {
-  return createHash('sha256').update(verifier).digest('base64url');
+  return hash('sha256', verifier, 'base64url');
 }
 
 /**

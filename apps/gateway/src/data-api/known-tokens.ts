@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** ~100 bytes each (a 43-character digest, a Map entry): a few MB at most. */
 const MAX_KNOWN_TOKENS = 20_000;
@@ -34,5 +34,5 @@ export class KnownTokens {
 }
 
 function digestOf(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return hash('sha256', token, 'base64url');
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { HandoverError, type ApiKeyReply } from '#contracts';
 import { withResponseHeaders } from '#http-edge';
 import { RpcClient } from '#messaging';
@@ -33,7 +33,7 @@ export class HostKeys {
    */
   async verify(key: string, requestId?: string): Promise<ApiKeyReply> {
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) throw unauthorized();
-    const digest = createHash('sha256').update(key).digest('base64url');
+    const digest = hash('sha256', key, 'base64url');
     const now = this.clock.now();
     const cached = this.verified.get(digest);
     if (cached && cached.expiresAt > now) return cached.key;

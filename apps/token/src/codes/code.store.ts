@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { StoreKeys } from '#contracts';
 import { ShortLivedStore } from '#storage';
 
@@ -72,7 +72,7 @@ export class CodeStore {
 }
 
 function hashCode(code: string): string {
-  return createHash('sha256').update(code).digest('base64url');
+  return hash('sha256', code, 'base64url');
 }
 
 function parse<T>(raw: string | null): T | null {

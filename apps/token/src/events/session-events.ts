@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { DurableEvent, LogoutReason, SessionRecord, WebhookEventType } from '#contracts';
 
 /**
@@ -7,7 +7,7 @@ import type { DurableEvent, LogoutReason, SessionRecord, WebhookEventType } from
  * writing its `session.logged_out` produce one row and one event, whichever comes first.
  */
 export function sessionEventId(tenantId: string, handle: string, type: WebhookEventType): string {
-  const digest = createHash('sha256').update(`${type}\n${tenantId}\n${handle}`).digest('base64url');
+  const digest = hash('sha256', `${type}\n${tenantId}\n${handle}`, 'base64url');
   return `evt_${digest.slice(0, 32)}`;
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * A session's public handle: base64url(SHA-256(session id)), 43 characters. The session id itself is a secret:
@@ -8,5 +8,5 @@ import { createHash } from 'node:crypto';
  * and in what the host and the hub send back, and the token app hashes it on entry.
  */
 export function sessionHandle(sessionId: string): string {
-  return createHash('sha256').update(sessionId).digest('base64url');
+  return hash('sha256', sessionId, 'base64url');
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The `webhook-id` of an event's message to one endpoint: `msg_` + 27 base64url characters (162 bits) of
@@ -6,5 +6,5 @@ import { createHash } from 'node:crypto';
  * redelivery, outbox re-publish) maps to the same row and never to a second message.
  */
 export function messageIdOf(eventId: string, endpointId: string): string {
-  return `msg_${createHash('sha256').update(`${eventId}\n${endpointId}`).digest('base64url').slice(0, 27)}`;
+  return `msg_${hash('sha256', `${eventId}\n${endpointId}`, 'base64url').slice(0, 27)}`;
 }

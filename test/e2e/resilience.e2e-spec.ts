@@ -190,8 +190,10 @@ onlyIn('distributed')('distributed mode: start-up, failure and shutdown', () => 
       const base = `http://127.0.0.1:${port}`;
       const launcher = launch(distributedEnv({ PORT: String(port), PUBLIC_BASE_URL: base, HANDOVER_DEMO: '1' }));
       try {
-        // Discovery answers once user-data (the demo tenant) and the gateway are both up.
+        // Discovery answers once user-data (the demo tenant) and the gateway are both up; the key set once the
+        // token app has subscribed too (it may come up last: it is waited for, not raced).
         await waitFor200(`${base}/t/demo/.well-known/oauth-authorization-server`, [launcher], 60_000);
+        await waitFor200(`${base}/t/demo/jwks`, [launcher], 30_000);
         expect((await http(`${base}/t/demo/jwks`)).status).toBe(200);
       } finally {
         const stopped = await launcher.stop();

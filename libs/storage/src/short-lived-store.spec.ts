@@ -37,6 +37,18 @@ describe(MemoryShortLivedStore.name, () => {
       await expect(sut.get('code')).resolves.toBe('new');
     });
 
+    it('should keep any value as given, empty or not, with a TTL of years or of a fraction of a second', async () => {
+      const values = ['', '0', '{"tenantId":"t","jti":"j","expiresAt":1}', 'ü 🔑', 'x'.repeat(10_000)];
+      for (const [i, value] of values.entries()) await sut.put(`k${i}`, value, 10 * 365 * 24 * 3600);
+      await sut.put('short', 'v', 0.5);
+      for (const [i, value] of values.entries()) await expect(sut.get(`k${i}`)).resolves.toBe(value);
+      await expect(sut.get('short')).resolves.toBe('v');
+      now += 500;
+      await expect(sut.get('short')).resolves.toBeNull();
+      now += 9 * 365 * 24 * 3600 * 1000;
+      await expect(sut.get('k4')).resolves.toBe(values[4]);
+    });
+
     it('should answer null for a key never stored', async () => {
       await expect(sut.get('absent')).resolves.toBeNull();
     });

@@ -110,7 +110,7 @@ export class MemoryShortLivedStore extends ShortLivedStore {
     const current = this.live(key);
     const count = current === undefined ? 1 : Number(current) + 1;
     const expiresAt = current === undefined ? this.now() + ttlSeconds * 1000 : expiryOf(this.entries.get(key)!);
-    this.entries.set(key, packed(String(count), expiresAt));
+    this.entries.set(flat(key), packed(String(count), expiresAt));
     return count;
   }
 

@@ -7,7 +7,7 @@ const MAX_KNOWN_TOKENS = 20_000;
 /**
  * Access tokens whose ES256 signature this replica knows to be good, so the data API need not check it again:
  * - the ones it relayed from the token app, the signer, as the token endpoint's answer (a vendor typically calls
- *   the data API right after the exchange, SPEC §5);
+ *   the data API right after the exchange, SPEC §1);
  * - the ones it has verified itself (a vendor reuses a token for up to 30 minutes).
  * The verification is the largest cost of a `/me` at the gateway (~60–110 µs of CPU). A known token still gets
  * every other check (format, algorithm, its tenant's key for its `kid`, every claim, the revocation set), so a

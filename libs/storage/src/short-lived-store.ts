@@ -86,7 +86,7 @@ export class MemoryShortLivedStore extends ShortLivedStore {
   }
 
   async putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
-    if (this.live(key) !== undefined) return false;
+    if (this.liveEntry(key) !== undefined) return false;
     this.entries.set(flat(key), packed(value, this.now() + ttlSeconds * 1000));
     return true;
   }
@@ -107,9 +107,9 @@ export class MemoryShortLivedStore extends ShortLivedStore {
   }
 
   async increment(key: string, ttlSeconds: number): Promise<number> {
-    const current = this.live(key);
-    const count = current === undefined ? 1 : Number(current) + 1;
-    const expiresAt = current === undefined ? this.now() + ttlSeconds * 1000 : expiryOf(this.entries.get(key)!);
+    const current = this.liveEntry(key);
+    const count = current === undefined ? 1 : Number(current.slice(EXPIRY_DIGITS)) + 1;
+    const expiresAt = current === undefined ? this.now() + ttlSeconds * 1000 : expiryOf(current);
     this.entries.set(flat(key), packed(String(count), expiresAt));
     return count;
   }
@@ -159,13 +159,18 @@ export class MemoryShortLivedStore extends ShortLivedStore {
   }
 
   private live(key: string): string | undefined {
+    return this.liveEntry(key)?.slice(EXPIRY_DIGITS);
+  }
+
+  /** The packed entry (expiry and value), unless it has expired (then it is dropped). */
+  private liveEntry(key: string): string | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (expiryOf(entry) <= this.now()) {
       this.entries.delete(key);
       return undefined;
     }
-    return entry.slice(EXPIRY_DIGITS);
+    return entry;
   }
 
   private liveIndex(index: string): { members: Map<string, number>; expiresAt: number } | undefined {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { s256 } from '#oauth';
 import { HandoverError } from '#contracts';
@@ -148,6 +148,22 @@ describe(CodeExchangeService.name, () => {
     await expect(t.exchange(code)).rejects.toMatchObject({ code: 'invalid_grant' });
     await expect(t.introspect(access_token)).resolves.toEqual({ active: false });
     expect(t.bus.events.map((e) => e.subject)).toContain('token.revoked');
+  });
+
+  it('should keep the grant marker as "<jti> <tenant>" and still read one written as JSON before', async () => {
+    const store = new MemoryShortLivedStore();
+    t = buildTokenServices(store);
+    sid = await t.openSession();
+    const { code } = await issue();
+    const { access_token } = await t.exchange(code);
+    const markerKey = `code-grant:${createHash('sha256').update(code).digest('base64url')}`;
+    const { jti } = decodeJwt(access_token);
+    await expect(store.get(markerKey)).resolves.toBe(`${jti} ${tenantId}`);
+
+    // A marker in the earlier JSON form (it lives 30.5 min across an upgrade) revokes its token just the same.
+    await store.put(markerKey, JSON.stringify({ tenantId, jti, expiresAt: Date.now() + 1_830_000 }), 1830);
+    await expect(t.exchange(code)).rejects.toMatchObject({ code: 'invalid_grant' });
+    await expect(t.introspect(access_token)).resolves.toEqual({ active: false });
   });
 
   it('should refuse a code after its 30 s and still revoke on a late reuse (CX-02)', async () => {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   ACCESS_TOKEN_TTL_SECONDS,
   accessTokenAudience,
+  CODE_TTL_SECONDS,
   HandoverError,
   type ExchangeCodeRequest,
   type SessionRecord,
@@ -109,11 +110,16 @@ export class CodeExchangeService {
 
   /**
    * A code seen again after it was consumed: the token it yielded dies (SPEC §9, RFC 6749 §4.1.2). Returns
-   * whether the code was one we issued (its grant marker outlives it by the token lifetime).
+   * whether the code was one we issued (its grant marker outlives it by the token lifetime). That token is
+   * signed around now (a concurrent winner) or before, so it expires within one token lifetime from now; the
+   * revocation lasts a code lifetime longer, a margin for a winner's later clock reading or another replica's clock.
    */
   private async revokeIfReused(code: CodeKey, requestId: string | undefined): Promise<boolean> {
     const grant = await this.codes.grantOf(code);
-    if (grant) await this.revocation.revokeToken(grant.tenantId, grant.jti, grant.expiresAt, requestId);
+    if (grant) {
+      const expiresAt = this.clock.now() + (ACCESS_TOKEN_TTL_SECONDS + CODE_TTL_SECONDS) * 1000;
+      await this.revocation.revokeToken(grant.tenantId, grant.jti, expiresAt, requestId);
+    }
     return grant !== null;
   }
 }

@@ -41,7 +41,6 @@ export class CodeIssueService {
     const code = randomToken(32);
     const jti = randomUUID();
     const now = this.clock.now();
-    const grantExpiresAt = now + (CODE_TTL_SECONDS + ACCESS_TOKEN_TTL_SECONDS) * 1000;
     // The vendor joins the session's vendor set (it will hear of the logout) alongside the code writes: no
     // extra round trip. Should the set's write fail, the call fails too and the code is never handed out.
     await Promise.all([
@@ -57,7 +56,7 @@ export class CodeIssueService {
           jti,
         },
         CODE_TTL_SECONDS,
-        { tenantId: request.tenantId, jti, expiresAt: grantExpiresAt },
+        { tenantId: request.tenantId, jti },
         CODE_TTL_SECONDS + ACCESS_TOKEN_TTL_SECONDS,
       ),
       this.sessions.addVendor(session, vendor.clientId, now),

@@ -16,12 +16,13 @@ export interface CodeRecord {
   jti: string;
 }
 
-/** The grant a code leads to, kept after the code is consumed (the "consumed" marker of SPEC §9). */
+/**
+ * The grant a code leads to, kept after the code is consumed (the "consumed" marker of SPEC §9) for as long as
+ * the token it yields can live. No expiry in it: a reuse revokes the token until the latest time it can expire.
+ */
 export interface CodeGrant {
   tenantId: string;
   jti: string;
-  /** When the token this code yields expires at the latest. */
-  expiresAt: number;
 }
 
 /** Where a code lives in the store: its SHA-256, computed once per exchange (`CodeStore.keyOf`). */
@@ -48,7 +49,7 @@ export class CodeStore {
     const hash = hashCode(code);
     // One transaction, the marker first: a code never exists without the marker that lets its reuse be detected.
     await this.store.putAll([
-      { key: StoreKeys.codeGrant(hash), value: JSON.stringify(grant), ttlSeconds: grantTtlSeconds },
+      { key: StoreKeys.codeGrant(hash), value: packGrant(grant), ttlSeconds: grantTtlSeconds },
       { key: StoreKeys.code(hash), value: JSON.stringify(record), ttlSeconds },
     ]);
   }
@@ -67,8 +68,25 @@ export class CodeStore {
   }
 
   async grantOf(code: CodeKey): Promise<CodeGrant | null> {
-    return parse<CodeGrant>(await this.store.get(StoreKeys.codeGrant(code.hash)));
+    const raw = await this.store.get(StoreKeys.codeGrant(code.hash));
+    return raw === null ? null : unpackGrant(raw);
   }
+}
+
+/**
+ * A grant marker as `<jti> <tenant id>` (the jti is a UUID, so the first space ends it), not JSON: a marker is kept
+ * for every code issued in the last 30.5 min, and this form is ~41 characters against ~86. Per marker, key included:
+ * 233 → 187 bytes in the embedded store (100,000 markers, `--expose-gc`), 200 → 152 in Redis (`MEMORY USAGE`).
+ */
+function packGrant(grant: CodeGrant): string {
+  return `${grant.jti} ${grant.tenantId}`;
+}
+
+function unpackGrant(raw: string): CodeGrant {
+  // Markers written as JSON before this form still live up to 30.5 min after an upgrade.
+  if (raw.startsWith('{')) return JSON.parse(raw) as CodeGrant;
+  const space = raw.indexOf(' ');
+  return { jti: raw.slice(0, space), tenantId: raw.slice(space + 1) };
 }
 
 function hashCode(code: string): string {

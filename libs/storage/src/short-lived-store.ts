@@ -197,7 +197,8 @@ const MAX_EXPIRY = 36 ** EXPIRY_DIGITS - 1;
 /**
  * An entry as one flat string, its expiry in front of its value: a value kept for minutes (a code's grant marker:
  * 30.5 min) then costs its key, this string and the Map's slot, with no entry object nor boxed number beside it
- * (266 against 337 bytes per grant marker, key included; micro through this class, 100,000 markers, `--expose-gc`).
+ * (a grant marker in its earlier JSON form: 266 against 337 bytes, key included; micro through this class, 100,000
+ * markers, `--expose-gc`; the compact form of `apps/token`'s CodeStore is measured there).
  * Flat, because `JSON.stringify` and concatenation return V8 rope strings (a tree of parts, ~100 bytes more for a
  * 110-character grant marker); reading a character makes V8 flatten the rope, which the next collection reclaims
  * down to one string.

@@ -86,6 +86,22 @@ describe(InProcessBroker.name, () => {
       expect(state.keys[0]!.kid).toBe('k1');
     });
 
+    it('should take and answer JSON text for a caller on another thread, with the same copies', async () => {
+      let received: unknown;
+      sut.handle('user-data.tenant.get', async (data, requestId) => {
+        received = data;
+        return { requestId, nested: { n: 1 } };
+      });
+      sut.handle('token.jwks.get', async () => undefined);
+
+      const reply = await sut.requestJson('user-data.tenant.get', '{"slug":"demo"}', 'req-1');
+
+      expect(received).toEqual({ slug: 'demo' });
+      expect(reply).toBe('{"requestId":"req-1","nested":{"n":1}}');
+      await expect(sut.requestJson('token.jwks.get', undefined)).resolves.toBeUndefined();
+      await expect(sut.requestJson('tenant.missing', '{}')).rejects.toMatchObject({ code: 'temporarily_unavailable' });
+    });
+
     it('should carry values as JSON does on the wire (dates become strings, undefined drops)', async () => {
       let received: unknown;
       sut.handle('user-data.tenant.get', async (data) => {

@@ -59,15 +59,30 @@ export class InProcessBroker implements MessageBroker {
   }
 
   async request(subject: string, payload: unknown, requestId = newRequestId()): Promise<unknown> {
+    const reply = await this.handlerFor(subject)(copy(payload), requestId);
+    return copy(reply);
+  }
+
+  /**
+   * `request` for a caller on another thread (thread-bridge.ts): the payload and the reply are the JSON text of
+   * the copies `request` makes, so they cross the port as strings (a cheap clone) and the caller's side does
+   * half of the JSON work.
+   */
+  async requestJson(subject: string, payload: string | undefined, requestId?: string): Promise<string | undefined> {
+    const handler = this.handlerFor(subject);
+    const reply = await handler(payload === undefined ? undefined : JSON.parse(payload), requestId ?? newRequestId());
+    return reply === undefined ? undefined : JSON.stringify(reply);
+  }
+
+  /** The next request handler for `subject`, round robin. */
+  private handlerFor(subject: string): BrokerHandler {
     const handlers = this.requestHandlers.get(subject);
     if (!handlers || handlers.length === 0) {
       throw HandoverError.unavailable(`no service answers ${subject}`);
     }
     const turn = this.roundRobin.get(subject) ?? 0;
     this.roundRobin.set(subject, turn + 1);
-    const handler = handlers[turn % handlers.length];
-    const reply = await handler(copy(payload), requestId);
-    return copy(reply);
+    return handlers[turn % handlers.length];
   }
 
   publish(subject: string, payload: unknown, requestId = newRequestId()): void {

@@ -83,6 +83,41 @@ describe(ThreadPeer.name, () => {
     await expect(remote.call('never')).rejects.toMatchObject({ code: 'temporarily_unavailable' });
   });
 
+  it('should send what one turn posts as one port message, and answer every call in order', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const sent: unknown[] = [];
+    const post = port2.postMessage.bind(port2);
+    port2.postMessage = (message: unknown) => {
+      sent.push(message);
+      post(message);
+    };
+    const server = new ThreadPeer(port1);
+    const client = new ThreadPeer(port2);
+    server.serve('echo', (arg: unknown) => arg);
+
+    try {
+      const answers = await Promise.all([1, 2, 3].map((n) => client.call('echo', n)));
+
+      expect(answers).toEqual([1, 2, 3]);
+      expect(sent).toHaveLength(1);
+      expect((sent[0] as { method: string }[]).map((frame) => frame.method)).toEqual(['echo', 'echo', 'echo']);
+    } finally {
+      server.close();
+      client.close();
+    }
+  });
+
+  it('should still send what was posted just before closing', async () => {
+    const seen: unknown[] = [];
+    owner.serve('note', (arg: unknown) => void seen.push(arg));
+
+    remote.notify('note', 'last');
+    remote.close();
+    await settle();
+
+    expect(seen).toEqual(['last']);
+  });
+
   it('should run a notified method without waiting for it', async () => {
     const seen: unknown[] = [];
     owner.serve('note', (arg: unknown) => void seen.push(arg));

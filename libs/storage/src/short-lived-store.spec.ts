@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { MemoryShortLivedStore } from './short-lived-store.js';
 
 describe(MemoryShortLivedStore.name, () => {
@@ -196,6 +196,48 @@ describe(MemoryShortLivedStore.name, () => {
 
       await expect(sut.scheduleDue('expiries', now + 1000, 10)).resolves.toEqual([]);
       await expect(sut.scheduleDue('expiries', now + 60_000, 10)).resolves.toEqual(['m']);
+    });
+  });
+
+  describe('sweep', () => {
+    afterEach(() => {
+      jest.useRealTimers();
+    });
+
+    it('should drop expired entries nobody reads, a bounded slice per tick, and keep live ones', async () => {
+      jest.useFakeTimers();
+      const store = new MemoryShortLivedStore(() => now);
+      try {
+        for (let i = 0; i < 12_000; i++) await store.put(`marker-${i}`, 'grant', 1);
+        await store.put('live', 'grant', 60);
+        now += 2000;
+
+        jest.advanceTimersByTime(100);
+        expect(store.size).toBe(12_001 - 5000);
+        jest.advanceTimersByTime(200);
+
+        expect(store.size).toBe(1);
+        await expect(store.get('live')).resolves.toBe('grant');
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('should sweep what was added while a walk was under way', async () => {
+      jest.useFakeTimers();
+      const store = new MemoryShortLivedStore(() => now);
+      try {
+        for (let i = 0; i < 6000; i++) await store.put(`early-${i}`, 'v', 1);
+        jest.advanceTimersByTime(100);
+        await store.put('late', 'v', 1);
+        now += 2000;
+
+        jest.advanceTimersByTime(300);
+
+        expect(store.size).toBe(0);
+      } finally {
+        await store.close();
+      }
     });
   });
 

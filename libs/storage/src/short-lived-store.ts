@@ -61,18 +61,32 @@ export abstract class ShortLivedStore {
   abstract close(): Promise<void>;
 }
 
-/** The embedded mode's store: a Map with expiry, swept lazily on read and every few seconds. */
+/**
+ * How the sweep walks the store: this many entries every this many ms (~0.3 ms of the event loop per tick), so a
+ * large store is swept without a pause (one walk over 400,000 grant markers took 25–50 ms), 50,000 entries a second.
+ */
+const SWEEP_BATCH = 5000;
+const SWEEP_INTERVAL_MS = 100;
+
+/** The embedded mode's store: a Map with expiry, swept lazily on read and, a slice at a time, in the background. */
 export class MemoryShortLivedStore extends ShortLivedStore {
   /** Each value with its expiry in front (`packed`). */
   private readonly entries = new Map<string, string>();
   private readonly indexes = new Map<string, { members: Map<string, number>; expiresAt: number }>();
   private readonly schedules = new Map<string, Map<string, number>>();
   private readonly sweeper: NodeJS.Timeout;
+  /** Where the sweep's walk over `entries` stands (a Map iterator survives deletions and sees later insertions). */
+  private sweepCursor: Iterator<[string, string]> | undefined;
 
   constructor(private readonly now: () => number = Date.now) {
     super();
-    this.sweeper = setInterval(() => this.sweep(), 5000);
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
+  }
+
+  /** Entries held, expired ones not yet swept included. */
+  get size(): number {
+    return this.entries.size;
   }
 
   async put(key: string, value: string, ttlSeconds: number): Promise<void> {
@@ -182,11 +196,21 @@ export class MemoryShortLivedStore extends ShortLivedStore {
     return entry;
   }
 
+  /** One slice of the walk over the entries; the indexes once a walk ends. */
   private sweep(): void {
     const now = this.now();
-    for (const [key, entry] of this.entries) if (expiryOf(entry) <= now) this.entries.delete(key);
-    // Schedules are not swept: their due members are work for someone (see scheduleAdd).
-    for (const index of [...this.indexes.keys()]) void this.indexLive(index, now);
+    this.sweepCursor ??= this.entries.entries();
+    for (let i = 0; i < SWEEP_BATCH; i++) {
+      const next = this.sweepCursor.next();
+      if (next.done) {
+        this.sweepCursor = undefined;
+        // Schedules are not swept: their due members are work for someone (see scheduleAdd).
+        for (const index of [...this.indexes.keys()]) void this.indexLive(index, now);
+        return;
+      }
+      const [key, entry] = next.value;
+      if (expiryOf(entry) <= now) this.entries.delete(key);
+    }
   }
 }
 

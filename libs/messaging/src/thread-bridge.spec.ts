@@ -72,6 +72,26 @@ describe(ThreadPeer.name, () => {
     await expect(remote.call('echo', 1)).resolves.toBe(1);
   });
 
+  it('should fail a value that cannot be cloned alone when it shares a turn with others', async () => {
+    owner.serve('echo', (arg: unknown) => arg);
+
+    const [before, bad, after] = [remote.call('echo', 1), remote.call('echo', () => undefined), remote.call('echo', 2)];
+
+    await expect(bad).rejects.toThrow();
+    await expect(before).resolves.toBe(1);
+    await expect(after).resolves.toBe(2);
+  });
+
+  it('should fail an answer that cannot be cloned alone, and still send the others of its turn', async () => {
+    owner.serve('echo', (arg: unknown) => arg);
+    owner.serve('function', () => () => undefined);
+
+    const [bad, good] = [remote.call('function'), remote.call('echo', 3)];
+
+    await expect(bad).rejects.toThrow();
+    await expect(good).resolves.toBe(3);
+  });
+
   it('should fail pending and later calls with temporarily_unavailable once the port closes, never hang', async () => {
     owner.serve('never', () => new Promise(() => undefined));
     const pending = remote.call('never');

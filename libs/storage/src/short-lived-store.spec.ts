@@ -234,6 +234,29 @@ describe(MemoryShortLivedStore.name, () => {
 
         jest.advanceTimersByTime(300);
 
+        // The walk's last 1,000 and the late one are gone; the 5,000 it passed before they expired wait for the next.
+        expect(store.size).toBe(5000);
+        now += 3000;
+        jest.advanceTimersByTime(100);
+        expect(store.size).toBe(0);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('should start a walk every 5 s at most', async () => {
+      jest.useFakeTimers();
+      const store = new MemoryShortLivedStore(() => now);
+      try {
+        await store.put('first', 'v', 1);
+        jest.advanceTimersByTime(100); // a walk starts and ends: nothing expired yet
+        now += 2000;
+        jest.advanceTimersByTime(100);
+        expect(store.size).toBe(1);
+
+        now += 3000;
+        jest.advanceTimersByTime(100);
+
         expect(store.size).toBe(0);
       } finally {
         await store.close();

@@ -127,6 +127,30 @@ describe(ThreadPeer.name, () => {
     }
   });
 
+  it('should send a full batch of 16 frames at once, and the rest of the turn at its end', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const sent: unknown[][] = [];
+    const post = port2.postMessage.bind(port2);
+    port2.postMessage = (message: unknown) => {
+      sent.push(message as unknown[]);
+      post(message);
+    };
+    const server = new ThreadPeer(port1);
+    const client = new ThreadPeer(port2);
+    server.serve('echo', (arg: unknown) => arg);
+
+    try {
+      const calls = Array.from({ length: 20 }, (_, n) => client.call('echo', n));
+      expect(sent.map((batch) => batch.length)).toEqual([16]);
+
+      await expect(Promise.all(calls)).resolves.toEqual(Array.from({ length: 20 }, (_, n) => n));
+      expect(sent.map((batch) => batch.length)).toEqual([16, 4]);
+    } finally {
+      server.close();
+      client.close();
+    }
+  });
+
   it('should still send what was posted just before closing', async () => {
     const seen: unknown[] = [];
     owner.serve('note', (arg: unknown) => void seen.push(arg));

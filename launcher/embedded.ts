@@ -33,7 +33,7 @@ const GATEWAY_THREAD_YOUNG_GENERATION_MB = 16;
  * migrations as distributed mode. Needs no NATS, Redis or PostgreSQL, and never touches them.
  *
  * By default one event loop serves all five apps. With `HANDOVER_GATEWAY_THREAD=1` the gateway runs on a worker
- * thread (embedded-gateway.ts): ~15–40 % more exchanges/s on two cores, for ~150 MB more memory under load
+ * thread (embedded-gateway.ts): ~50 % more exchanges/s on two cores, for ~150 MB more memory under load
  * (bench/README.md).
  */
 export async function startEmbedded(env: NodeJS.ProcessEnv): Promise<{ port: number; stop(): Promise<void> }> {

@@ -200,67 +200,57 @@ describe(MemoryShortLivedStore.name, () => {
   });
 
   describe('sweep', () => {
-    afterEach(() => {
+    let store: MemoryShortLivedStore;
+
+    beforeEach(() => {
+      jest.useFakeTimers();
+      store = new MemoryShortLivedStore(() => now);
+    });
+
+    afterEach(async () => {
+      await store.close();
       jest.useRealTimers();
     });
 
     it('should drop expired entries nobody reads, a bounded slice per tick, and keep live ones', async () => {
-      jest.useFakeTimers();
-      const store = new MemoryShortLivedStore(() => now);
-      try {
-        for (let i = 0; i < 12_000; i++) await store.put(`marker-${i}`, 'grant', 1);
-        await store.put('live', 'grant', 60);
-        now += 2000;
+      for (let i = 0; i < 12_000; i++) await store.put(`marker-${i}`, 'grant', 1);
+      await store.put('live', 'grant', 60);
+      now += 2000;
 
-        jest.advanceTimersByTime(100);
-        expect(store.size).toBe(12_001 - 5000);
-        jest.advanceTimersByTime(200);
+      jest.advanceTimersByTime(100);
+      expect(store.size).toBe(12_001 - 5000);
+      jest.advanceTimersByTime(200);
 
-        expect(store.size).toBe(1);
-        await expect(store.get('live')).resolves.toBe('grant');
-      } finally {
-        await store.close();
-      }
+      expect(store.size).toBe(1);
+      await expect(store.get('live')).resolves.toBe('grant');
     });
 
     it('should sweep what was added while a walk was under way', async () => {
-      jest.useFakeTimers();
-      const store = new MemoryShortLivedStore(() => now);
-      try {
-        for (let i = 0; i < 6000; i++) await store.put(`early-${i}`, 'v', 1);
-        jest.advanceTimersByTime(100);
-        await store.put('late', 'v', 1);
-        now += 2000;
+      for (let i = 0; i < 6000; i++) await store.put(`early-${i}`, 'v', 1);
+      jest.advanceTimersByTime(100);
+      await store.put('late', 'v', 1);
+      now += 2000;
 
-        jest.advanceTimersByTime(300);
+      jest.advanceTimersByTime(300);
 
-        // The walk's last 1,000 and the late one are gone; the 5,000 it passed before they expired wait for the next.
-        expect(store.size).toBe(5000);
-        now += 3000;
-        jest.advanceTimersByTime(100);
-        expect(store.size).toBe(0);
-      } finally {
-        await store.close();
-      }
+      // The walk's last 1,000 and the late one are gone; the 5,000 it passed before they expired wait for the next.
+      expect(store.size).toBe(5000);
+      now += 3000;
+      jest.advanceTimersByTime(100);
+      expect(store.size).toBe(0);
     });
 
     it('should start a walk every 5 s at most', async () => {
-      jest.useFakeTimers();
-      const store = new MemoryShortLivedStore(() => now);
-      try {
-        await store.put('first', 'v', 1);
-        jest.advanceTimersByTime(100); // a walk starts and ends: nothing expired yet
-        now += 2000;
-        jest.advanceTimersByTime(100);
-        expect(store.size).toBe(1);
+      await store.put('first', 'v', 1);
+      jest.advanceTimersByTime(100); // a walk starts and ends: nothing expired yet
+      now += 2000;
+      jest.advanceTimersByTime(100);
+      expect(store.size).toBe(1);
 
-        now += 3000;
-        jest.advanceTimersByTime(100);
+      now += 3000;
+      jest.advanceTimersByTime(100);
 
-        expect(store.size).toBe(0);
-      } finally {
-        await store.close();
-      }
+      expect(store.size).toBe(0);
     });
   });
 

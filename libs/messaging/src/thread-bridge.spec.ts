@@ -103,52 +103,41 @@ describe(ThreadPeer.name, () => {
     await expect(remote.call('never')).rejects.toMatchObject({ code: 'temporarily_unavailable' });
   });
 
-  it('should send what one turn posts as one port message, and answer every call in order', async () => {
-    const { port1, port2 } = new MessageChannel();
-    const sent: unknown[] = [];
-    const post = port2.postMessage.bind(port2);
-    port2.postMessage = (message: unknown) => {
-      sent.push(message);
-      post(message);
-    };
-    const server = new ThreadPeer(port1);
-    const client = new ThreadPeer(port2);
-    server.serve('echo', (arg: unknown) => arg);
+  describe('batching', () => {
+    /** The port messages the remote side has sent, each a batch of frames. */
+    let sent: { method?: string }[][];
 
-    try {
-      const answers = await Promise.all([1, 2, 3].map((n) => client.call('echo', n)));
+    beforeEach(() => {
+      // Replaces the default pair with one whose remote port records what it posts.
+      owner.close();
+      remote.close();
+      const { port1, port2 } = new MessageChannel();
+      sent = [];
+      const post = port2.postMessage.bind(port2);
+      port2.postMessage = (message: unknown) => {
+        sent.push(message as { method?: string }[]);
+        post(message);
+      };
+      owner = new ThreadPeer(port1);
+      remote = new ThreadPeer(port2);
+      owner.serve('echo', (arg: unknown) => arg);
+    });
+
+    it('should send what one turn posts as one port message, and answer every call in order', async () => {
+      const answers = await Promise.all([1, 2, 3].map((n) => remote.call('echo', n)));
 
       expect(answers).toEqual([1, 2, 3]);
       expect(sent).toHaveLength(1);
-      expect((sent[0] as { method: string }[]).map((frame) => frame.method)).toEqual(['echo', 'echo', 'echo']);
-    } finally {
-      server.close();
-      client.close();
-    }
-  });
+      expect(sent[0]!.map((frame) => frame.method)).toEqual(['echo', 'echo', 'echo']);
+    });
 
-  it('should send a full batch of 16 frames at once, and the rest of the turn at its end', async () => {
-    const { port1, port2 } = new MessageChannel();
-    const sent: unknown[][] = [];
-    const post = port2.postMessage.bind(port2);
-    port2.postMessage = (message: unknown) => {
-      sent.push(message as unknown[]);
-      post(message);
-    };
-    const server = new ThreadPeer(port1);
-    const client = new ThreadPeer(port2);
-    server.serve('echo', (arg: unknown) => arg);
-
-    try {
-      const calls = Array.from({ length: 20 }, (_, n) => client.call('echo', n));
+    it('should send a full batch of 16 frames at once, and the rest of the turn at its end', async () => {
+      const calls = Array.from({ length: 20 }, (_, n) => remote.call('echo', n));
       expect(sent.map((batch) => batch.length)).toEqual([16]);
 
       await expect(Promise.all(calls)).resolves.toEqual(Array.from({ length: 20 }, (_, n) => n));
       expect(sent.map((batch) => batch.length)).toEqual([16, 4]);
-    } finally {
-      server.close();
-      client.close();
-    }
+    });
   });
 
   it('should still send what was posted just before closing', async () => {

@@ -16,7 +16,7 @@ import {
   type ShortLivedStore,
 } from '#storage';
 import { IdentityModule } from '../apps/identity/src/index.js';
-import { TokenModule, tokenDatabase } from '../apps/token/src/index.js';
+import { GrantMarkerTable, TokenModule, tokenDatabase } from '../apps/token/src/index.js';
 import { UserDataModule, userDataDatabase } from '../apps/user-data/src/index.js';
 import { WebhooksModule, webhooksDatabase } from '../apps/webhooks/src/index.js';
 import type { GatewaySettings, GatewayThreadData, GatewayThreadMessage } from './embedded-gateway.js';
@@ -51,6 +51,7 @@ export async function startEmbedded(env: NodeJS.ProcessEnv): Promise<{ port: num
   const tokenDb = await openDatabase(target, tokenDatabase);
   const webhooksDb = await openDatabase(target, webhooksDatabase);
   const store = new MemoryShortLivedStore();
+  const grantMarkers = new GrantMarkerTable();
   const broker = new InProcessBroker();
   // The durable event stream of embedded mode: the token app's outbox relay hands events to the in-process
   // dispatcher, which acknowledges once they are in its own tables (the embedded database).
@@ -87,6 +88,7 @@ export async function startEmbedded(env: NodeJS.ProcessEnv): Promise<{ port: num
       database: tokenDb,
       secretKey,
       events: durableEvents,
+      grantMarkers,
       healthChecks: { database: databaseCheck(tokenDb), store: () => store.ping() },
     }),
   });
@@ -137,6 +139,7 @@ export async function startEmbedded(env: NodeJS.ProcessEnv): Promise<{ port: num
       await gateway.stop(config.shutdownTimeoutMs);
       for (const app of [...apps].reverse()) await app.close();
       await store.close();
+      grantMarkers.close();
       for (const db of [webhooksDb, tokenDb, userDataDb]) await db.destroy();
     },
   };

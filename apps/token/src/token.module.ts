@@ -10,6 +10,7 @@ import { Clock } from './clock.js';
 import { CodeExchangeService } from './codes/code-exchange.service.js';
 import { CodeIssueService } from './codes/code-issue.service.js';
 import { CodeStore } from './codes/code.store.js';
+import { GrantMarkerTable } from './codes/grant-marker-table.js';
 import { CodesHandler } from './codes/codes.handler.js';
 import { TOKEN_SCHEMA, TokenOutbox } from './events/token-outbox.js';
 import { LogoutTokensHandler } from './logout-tokens/logout-tokens.handler.js';
@@ -37,6 +38,8 @@ export interface TokenDeps {
   events: DurableEventPublisher;
   /** Over `TokenPolicy.defaults`. */
   policy?: Partial<TokenPolicy>;
+  /** Embedded mode only (one token app per store): grant markers off the heap instead of in `store`. */
+  grantMarkers?: GrantMarkerTable;
 }
 
 @Module({})
@@ -54,6 +57,7 @@ export class TokenModule {
         { provide: SecretHasher, useValue: new SecretHasher(deps.secretKey) },
         { provide: HealthService, useValue: new HealthService(deps.healthChecks) },
         { provide: TokenPolicy, useValue: policy },
+        ...(deps.grantMarkers ? [{ provide: GrantMarkerTable, useValue: deps.grantMarkers }] : []),
         { provide: Clock, useValue: new Clock() },
         {
           provide: OutboxRelay,

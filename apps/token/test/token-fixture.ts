@@ -18,6 +18,7 @@ import { Clock } from '../src/clock.js';
 import { CodeExchangeService } from '../src/codes/code-exchange.service.js';
 import { CodeIssueService } from '../src/codes/code-issue.service.js';
 import { CodeStore } from '../src/codes/code.store.js';
+import type { GrantMarkerTable } from '../src/codes/grant-marker-table.js';
 import { TokenOutbox } from '../src/events/token-outbox.js';
 import { LogoutTokensService } from '../src/logout-tokens/logout-tokens.service.js';
 import { RevocationService } from '../src/revocation/revocation.service.js';
@@ -125,17 +126,17 @@ export function vendor(clientId: string, hasher: SecretHasher, overrides: Partia
 export function buildTokenServices<O extends TokenOutbox>(
   store: ShortLivedStore,
   overrides: Partial<TokenPolicy>,
-  options: { outbox: O; now?: () => number },
+  options: { outbox: O; now?: () => number; grantMarkers?: GrantMarkerTable },
 ): TokenServices<O>;
 export function buildTokenServices(
   store: ShortLivedStore,
   overrides?: Partial<TokenPolicy>,
-  options?: { now?: () => number },
+  options?: { now?: () => number; grantMarkers?: GrantMarkerTable },
 ): TokenServices<RecordingOutbox>;
 export function buildTokenServices(
   store: ShortLivedStore,
   overrides: Partial<TokenPolicy> = {},
-  options: { outbox?: TokenOutbox; now?: () => number } = {},
+  options: { outbox?: TokenOutbox; now?: () => number; grantMarkers?: GrantMarkerTable } = {},
 ) {
   return wire(store, overrides, options);
 }
@@ -143,7 +144,7 @@ export function buildTokenServices(
 function wire(
   store: ShortLivedStore,
   overrides: Partial<TokenPolicy>,
-  options: { outbox?: TokenOutbox; now?: () => number },
+  options: { outbox?: TokenOutbox; now?: () => number; grantMarkers?: GrantMarkerTable },
 ) {
   const policy: TokenPolicy = {
     ...TokenPolicy.defaults,
@@ -174,7 +175,7 @@ function wire(
   const keys = new SigningKeysService(repository, new SecretBox(master, 'keys'));
   const tokens = new AccessTokensService(keys, clock);
   const clients = new ClientAuthenticator(new VendorDirectory(bus, clock), hasher, store, policy);
-  const codes = new CodeStore(store);
+  const codes = new CodeStore(store, options.grantMarkers);
   const sessions = new SessionsService(sessionStore, revocation, outbox, policy, clock);
   const sweeper = new SessionExpirySweeper(sessionStore, outbox, policy, clock);
   const logoutTokens = new LogoutTokensService(keys, clock);

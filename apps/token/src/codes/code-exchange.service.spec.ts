@@ -1,5 +1,5 @@
-import { beforeEach, describe, expect, it } from '@jest/globals';
-import { createHash, randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { s256 } from '#oauth';
 import { HandoverError } from '#contracts';
@@ -7,6 +7,8 @@ import { MemoryShortLivedStore, type StoreEntry } from '#storage';
 import { buildTokenServices, issuer, pluginUrl, tenantId } from '../../test/token-fixture.js';
 import { sessionHandle } from '../sessions/session-handle.js';
 import { CodeExchangeService } from './code-exchange.service.js';
+import { CodeStore } from './code.store.js';
+import { GrantMarkerTable } from './grant-marker-table.js';
 
 /**
  * A memory store with the round trips of a networked one: like node-redis, it sends every command issued before
@@ -177,6 +179,49 @@ describe(CodeExchangeService.name, () => {
     await expect(t.exchange(unused.code)).rejects.toMatchObject({ code: 'invalid_grant' });
     await expect(t.exchange(used.code)).rejects.toMatchObject({ code: 'invalid_grant' });
     await expect(t.introspect(access_token)).resolves.toEqual({ active: false });
+  });
+
+  describe('with the grant markers off the heap (embedded mode)', () => {
+    let now: number;
+    let store: MemoryShortLivedStore;
+    let markers: GrantMarkerTable;
+
+    beforeEach(async () => {
+      now = Date.now();
+      store = new MemoryShortLivedStore(() => now);
+      markers = new GrantMarkerTable(() => now);
+      t = buildTokenServices(store, {}, { grantMarkers: markers });
+      sid = await t.openSession();
+    });
+
+    afterEach(() => markers.close());
+
+    it('should keep the marker in the table, not the store, and revoke on a reuse 30 min later (CX-01, CX-02)', async () => {
+      const { code } = await issue();
+      const hash = createHash('sha256').update(code).digest('base64url');
+      const { access_token } = await t.exchange(code);
+      await expect(store.get(`code-grant:${hash}`)).resolves.toBeNull();
+      expect(markers.get(hash)).toEqual({ jti: decodeJwt(access_token).jti, tenantId });
+
+      now += 1_829_000;
+      await expect(t.exchange(code)).rejects.toMatchObject({ code: 'invalid_grant' });
+      await expect(t.introspect(access_token)).resolves.toEqual({ active: false });
+    });
+
+    it('should keep in the store a marker the table cannot hold, and find it there', async () => {
+      const codes = new CodeStore(store, markers);
+      const grant = { tenantId: 'not-a-uuid', jti: randomUUID() };
+      await codes.save(
+        'a-code',
+        { ...grant, sessionId: 's', clientId: 'c', redirectUri: pluginUrl, scope: '' },
+        30,
+        grant,
+        1830,
+      );
+
+      expect(markers.size).toBe(0);
+      await expect(codes.grantOf(codes.keyOf('a-code'))).resolves.toEqual(grant);
+    });
   });
 
   it('should give exactly one token to 64 concurrent exchanges of one code, then revoke it (CR-01)', async () => {

@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { hash } from 'node:crypto';
 import { StoreKeys } from '#contracts';
 import { ShortLivedStore } from '#storage';
+import { GrantMarkerTable } from './grant-marker-table.js';
 
 /** What a one-time code is bound to. */
 export interface CodeRecord {
@@ -34,10 +35,14 @@ export interface CodeKey {
  * One-time codes in the short-lived store, keyed by their SHA-256 (a dump of the store holds no usable code).
  * `consume` is `GETDEL`: of any number of concurrent exchanges of one code, exactly one wins it. A record is
  * written once and never changed, so what `peek` saw is what the winner consumed (it is not parsed again).
+ * Grant markers go to the short-lived store too, or, in embedded mode, to a `GrantMarkerTable` off the heap.
  */
 @Injectable()
 export class CodeStore {
-  constructor(@Inject(ShortLivedStore) private readonly store: ShortLivedStore) {}
+  constructor(
+    @Inject(ShortLivedStore) private readonly store: ShortLivedStore,
+    @Optional() @Inject(GrantMarkerTable) private readonly markers?: GrantMarkerTable,
+  ) {}
 
   async save(
     code: string,
@@ -47,7 +52,11 @@ export class CodeStore {
     grantTtlSeconds: number,
   ): Promise<void> {
     const hash = hashCode(code);
-    // One transaction, the marker first: a code never exists without the marker that lets its reuse be detected.
+    // The marker first: a code never exists without the marker that lets its reuse be detected. The table is
+    // written synchronously, before the code's write starts; in the store both are one transaction.
+    if (this.markers?.put(hash, grant, grantTtlSeconds)) {
+      return this.store.put(StoreKeys.code(hash), JSON.stringify(record), ttlSeconds);
+    }
     await this.store.putAll([
       { key: StoreKeys.codeGrant(hash), value: packGrant(grant), ttlSeconds: grantTtlSeconds },
       { key: StoreKeys.code(hash), value: JSON.stringify(record), ttlSeconds },
@@ -68,6 +77,8 @@ export class CodeStore {
   }
 
   async grantOf(code: CodeKey): Promise<CodeGrant | null> {
+    const kept = this.markers?.get(code.hash);
+    if (kept) return kept;
     const raw = await this.store.get(StoreKeys.codeGrant(code.hash));
     return raw === null ? null : unpackGrant(raw);
   }

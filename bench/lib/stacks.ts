@@ -2,14 +2,14 @@
 // database, subject prefix and key prefix of its own), Handover embedded (one process, a fresh data directory), and
 // the peer (oidc-provider, bench/peer/). Each is stopped by PID; the database and the Redis keys are removed after.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { createClient } from 'redis';
-import { childEnv, freePort, Managed, waitFor200, type Env } from './proc.js';
+import { childEnv, freePort, Managed, ROOT, waitFor200, type Env } from './proc.js';
 
 export const SERVICES = {
   postgres: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432',
@@ -173,9 +173,18 @@ function withNodeArgsFromEnv(nodeArgs: Partial<Record<AppName, string[]>>): Part
   );
 }
 
+/** The Node options `npm start` gives the embedded launcher (package.json), so a bench runs it as users do. */
+function startScriptNodeArgs(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const match = /^node((?: --\S+)*) dist\/launcher\/embedded\.js$/.exec(scripts.start);
+  if (!match)
+    throw new Error(`package.json's start is not "node [--options] dist/launcher/embedded.js": ${scripts.start}`);
+  return match[1].split(' ').filter(Boolean);
+}
+
 /**
- * Handover embedded: one process with a data directory (PGlite): a fresh one, removed by `stop()`, unless `dataDir`
- * is given (then it is kept).
+ * Handover embedded, with the Node options of `npm start`: one process with a data directory (PGlite): a fresh one,
+ * removed by `stop()`, unless `dataDir` is given (then it is kept).
  */
 export async function startEmbedded({
   env = {},
@@ -196,7 +205,7 @@ export async function startEmbedded({
       ...env,
     }),
     port,
-    nodeArgs,
+    nodeArgs: [...startScriptNodeArgs(), ...nodeArgs],
   });
   const stop = async () => {
     await p.stop();

@@ -9,8 +9,8 @@
 //
 // Environment: BENCH_RUNS (3), BENCH_CONCURRENCY (64), BENCH_TARGETS (distributed,embedded,peer-memory,peer-cluster),
 // BENCH_WARMUP_MS (2000), BENCH_MEASURE_MS (10000), BENCH_OUTSIDE_LIMIT (0.2 cores), BENCH_DEADLINE_S (540),
-// BENCH_GATEWAY_THREAD (0; 1 runs Handover embedded with HANDOVER_GATEWAY_THREAD=1, summary in
-// results/handover.gateway-thread.latest.md).
+// BENCH_GATEWAY_THREAD (1, the gateway on a worker thread as by default; 0 runs Handover embedded with
+// HANDOVER_GATEWAY_THREAD=0, one event loop, summary in results/handover.one-loop.latest.md).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -333,8 +333,8 @@ function record(
 
 let firstStartRssMb = NaN;
 
-/** `1`: Handover embedded with its gateway on a worker thread (HANDOVER_GATEWAY_THREAD); the default is `0`. */
-const GATEWAY_THREAD = process.env.BENCH_GATEWAY_THREAD === '1' ? '1' : '0';
+/** `0`: Handover embedded on one event loop (HANDOVER_GATEWAY_THREAD); the default is `1`, as the launcher's. */
+const GATEWAY_THREAD = process.env.BENCH_GATEWAY_THREAD === '0' ? '0' : '1';
 
 /**
  * Handover embedded, started twice on one data directory: PGlite's first start (initdb) peaks at ~800 MB RSS and
@@ -562,8 +562,8 @@ async function main(): Promise<void> {
     await stopAll();
   }
   const text = summarize(runs);
-  // A run with the gateway thread keeps its own summary, so the default configuration's stays the latest one.
-  writeResultFile(GATEWAY_THREAD === '1' ? 'handover.gateway-thread.latest.md' : 'handover.latest.md', text);
+  // A run on one event loop keeps its own summary, so the default configuration's stays the latest one.
+  writeResultFile(GATEWAY_THREAD === '0' ? 'handover.one-loop.latest.md' : 'handover.latest.md', text);
   appendResult('handover', {
     bench: 'handover',
     runId,

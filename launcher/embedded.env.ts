@@ -24,9 +24,9 @@ class EmbeddedEnv {
   @IsIn(['0', '1'])
   HANDOVER_DEMO: '0' | '1' = '1';
 
-  /** `1`: the gateway (the HTTP edge) on a worker thread of its own; see embedded.ts. */
+  /** `1`: the gateway (the HTTP edge) on a worker thread of its own; `0`: one event loop; see embedded.ts. */
   @IsIn(['0', '1'])
-  HANDOVER_GATEWAY_THREAD: '0' | '1' = '0';
+  HANDOVER_GATEWAY_THREAD: '0' | '1' = '1';
 
   @IsIn(LogLevels)
   LOG_LEVEL: LogLevel = 'info';

@@ -32,9 +32,9 @@ const GATEWAY_THREAD_YOUNG_GENERATION_MB = 16;
  * short-lived store and an embedded PostgreSQL (PGlite) under the data directory, migrated by the same TypeORM
  * migrations as distributed mode. Needs no NATS, Redis or PostgreSQL, and never touches them.
  *
- * By default one event loop serves all five apps. With `HANDOVER_GATEWAY_THREAD=1` the gateway runs on a worker
- * thread (embedded-gateway.ts): ~50 % more exchanges/s on two cores, for ~150 MB more memory under load
- * (bench/README.md).
+ * By default the gateway runs on a worker thread (embedded-gateway.ts) beside the event loop of the other four:
+ * ~50 % more exchanges/s on two cores than one event loop for all five (`HANDOVER_GATEWAY_THREAD=0`), for ~100 MB
+ * more memory under load (bench/README.md).
  */
 export async function startEmbedded(env: NodeJS.ProcessEnv): Promise<{ port: number; stop(): Promise<void> }> {
   const config = loadEmbeddedConfig(env);

@@ -8,9 +8,10 @@
  * Real: NATS, Redis, PostgreSQL, the apps. Mocked: none.
  *
  * Embedded: starts within 15 s without touching NATS, Redis or PostgreSQL even when their variables are set,
- * and keeps its data across a stop and start. With `HANDOVER_GATEWAY_THREAD=1` (the gateway on a worker thread,
- * reaching the main thread's bus, store and database check over a MessagePort): readiness, the whole handover,
- * the logout's revocation crossing to the thread, one merged metrics exposition, a clean stop.
+ * and keeps its data across a stop and start. In both layouts (`HANDOVER_GATEWAY_THREAD`: the gateway on a worker
+ * thread, reaching the main thread's bus, store and database check over a MessagePort, the default; or all five
+ * apps on one event loop): readiness, the whole handover, the logout's revocation reaching the gateway, one merged
+ * metrics exposition, a clean stop.
  * Real: the launcher process and its data directory. Mocked: none.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -278,67 +279,74 @@ onlyIn('embedded')('embedded mode: first run and restart', () => {
 
 const DEMO_VENDOR = { clientId: DEMO.vendor, secret: DEMO.vendorSecret };
 
-onlyIn('embedded')('embedded mode with the gateway on its own thread', () => {
-  let stack: Stack;
-  let base: string;
+const EMBEDDED_LAYOUTS = [
+  { gatewayThread: '1', layout: 'the gateway on a worker thread (the default)' },
+  { gatewayThread: '0', layout: 'all five apps on one event loop' },
+];
 
-  beforeAll(async () => {
-    stack = await startStack({ env: { HANDOVER_GATEWAY_THREAD: '1' } });
-    base = stack.baseUrl;
-  }, 60_000);
+for (const { gatewayThread, layout } of EMBEDDED_LAYOUTS) {
+  onlyIn('embedded')(`embedded mode with ${layout}`, () => {
+    let stack: Stack;
+    let base: string;
 
-  afterAll(async () => {
-    await stack?.stop();
-  }, 60_000);
+    beforeAll(async () => {
+      stack = await startStack({ env: { HANDOVER_GATEWAY_THREAD: gatewayThread } });
+      base = stack.baseUrl;
+    }, 60_000);
 
-  it('is ready, with the database and the store of the main thread up', async () => {
-    const ready = await http(`${base}/health/ready`);
+    afterAll(async () => {
+      await stack?.stop();
+    }, 60_000);
 
-    expect(ready.status).toBe(200);
-    expect(ready.body.checks).toEqual({ database: 'up', store: 'up', revocations: 'up' });
+    it('is ready, with the database and the store of the main thread up', async () => {
+      const ready = await http(`${base}/health/ready`);
+
+      expect(ready.status).toBe(200);
+      expect(ready.body.checks).toEqual({ database: 'up', store: 'up', revocations: 'up' });
+    });
+
+    it('hands a user over: code, exchange, data API', async () => {
+      const sid = await openSession(base);
+      const code = await issueCode(base, sid, DEMO_VENDOR);
+
+      const token = await exchange(base, DEMO_VENDOR, code);
+      expect(token.status).toBe(200);
+      const me = await dataApi(base, token.body.access_token as string, '/me');
+      expect(me.status).toBe(200);
+      // Single use, whichever thread the gateway is on.
+      expect((await exchange(base, DEMO_VENDOR, code)).status).toBe(400);
+    });
+
+    it("refuses the session's token once the host logs the user out", async () => {
+      const sid = await openSession(base);
+      const token = (await exchange(base, DEMO_VENDOR, await issueCode(base, sid, DEMO_VENDOR))).body
+        .access_token as string;
+      expect((await dataApi(base, token, '/me')).status).toBe(200);
+
+      const loggedOutAt = Date.now();
+      expect((await endSession(base, sid)).status).toBe(204);
+
+      const ms = await msUntil(async () => (await dataApi(base, token, '/me')).status === 401, loggedOutAt);
+      expect(ms).toBeLessThan(1000);
+    });
+
+    it("serves one Prometheus exposition: the gateway's requests and the other apps'", async () => {
+      const res = await http(`${base}/metrics`);
+
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('handover_http_request_duration_seconds_count{app="gateway"');
+      expect(res.text).toMatch(/^handover_outbox_pending\{outbox="token"\} \d+/m);
+      expect(res.text).toMatch(/^process_resident_memory_bytes \d+/m);
+      // Each metric is declared once, merged rather than concatenated.
+      const declared = res.text.split('\n').filter((line) => line.startsWith('# TYPE '));
+      expect(new Set(declared).size).toBe(declared.length);
+    });
+
+    it('stops cleanly on SIGTERM', async () => {
+      const [stopped] = await stack.stop();
+
+      expect(stopped).toMatchObject({ name: 'embedded', code: 0, killed: false });
+      expect(stopped.ms).toBeLessThan(5000);
+    }, 30_000);
   });
-
-  it('hands a user over: code, exchange, data API', async () => {
-    const sid = await openSession(base);
-    const code = await issueCode(base, sid, DEMO_VENDOR);
-
-    const token = await exchange(base, DEMO_VENDOR, code);
-    expect(token.status).toBe(200);
-    const me = await dataApi(base, token.body.access_token as string, '/me');
-    expect(me.status).toBe(200);
-    // The code is single use across the thread boundary too.
-    expect((await exchange(base, DEMO_VENDOR, code)).status).toBe(400);
-  });
-
-  it("refuses the session's token on the thread once the host logs the user out", async () => {
-    const sid = await openSession(base);
-    const token = (await exchange(base, DEMO_VENDOR, await issueCode(base, sid, DEMO_VENDOR))).body
-      .access_token as string;
-    expect((await dataApi(base, token, '/me')).status).toBe(200);
-
-    const loggedOutAt = Date.now();
-    expect((await endSession(base, sid)).status).toBe(204);
-
-    const ms = await msUntil(async () => (await dataApi(base, token, '/me')).status === 401, loggedOutAt);
-    expect(ms).toBeLessThan(1000);
-  });
-
-  it("serves one Prometheus exposition: the gateway thread's requests and the main thread's apps", async () => {
-    const res = await http(`${base}/metrics`);
-
-    expect(res.status).toBe(200);
-    expect(res.text).toContain('handover_http_request_duration_seconds_count{app="gateway"');
-    expect(res.text).toMatch(/^handover_outbox_pending\{outbox="token"\} \d+/m);
-    expect(res.text).toMatch(/^process_resident_memory_bytes \d+/m);
-    // Each metric is declared once, merged rather than concatenated.
-    const declared = res.text.split('\n').filter((line) => line.startsWith('# TYPE '));
-    expect(new Set(declared).size).toBe(declared.length);
-  });
-
-  it('stops cleanly on SIGTERM: the thread first, then the process', async () => {
-    const [stopped] = await stack.stop();
-
-    expect(stopped).toMatchObject({ name: 'embedded', code: 0, killed: false });
-    expect(stopped.ms).toBeLessThan(5000);
-  }, 30_000);
-});
+}

@@ -33,7 +33,7 @@ const GATEWAY_THREAD_YOUNG_GENERATION_MB = 16;
  * migrations as distributed mode. Needs no NATS, Redis or PostgreSQL, and never touches them.
  *
  * By default the gateway runs on a worker thread (embedded-gateway.ts) beside the event loop of the other four:
- * ~50 % more exchanges/s on two cores than one event loop for all five (`HANDOVER_GATEWAY_THREAD=0`), for ~100 MB
+ * ~50 % more exchanges/s on two cores than one event loop for all five (`HANDOVER_GATEWAY_THREAD=0`), for ~130 MB
  * more memory under load (bench/README.md).
  */
 export async function startEmbedded(env: NodeJS.ProcessEnv): Promise<{ port: number; stop(): Promise<void> }> {

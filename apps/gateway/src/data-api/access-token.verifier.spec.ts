@@ -402,12 +402,17 @@ describe(AccessTokenVerifier.name, () => {
       await refused(`${header}.${segment(claims({ sub: 'someone-else' }))}.${signature}`);
     });
 
-    it('should keep a bounded number of tokens, forgetting the oldest first', () => {
-      const tokens = Array.from({ length: 20_001 }, (_, i) => `token-${i}`);
-      for (const t of tokens) known.remember(tenant.id, t);
+    it('should keep a bounded number of tokens, forgetting the oldest first, round after round', () => {
+      const tokens = Array.from({ length: 40_001 }, (_, i) => `token-${i}`);
+      for (const t of tokens.slice(0, 20_001)) known.remember(tenant.id, t);
       expect(known.isKnown(tenant.id, tokens[0])).toBe(false);
       expect(known.isKnown(tenant.id, tokens[1])).toBe(true);
       expect(known.isKnown(tenant.id, tokens[20_000])).toBe(true);
+
+      for (const t of tokens.slice(20_001)) known.remember(tenant.id, t);
+      expect(known.isKnown(tenant.id, tokens[20_000])).toBe(false);
+      expect(known.isKnown(tenant.id, tokens[20_001])).toBe(true);
+      expect(known.isKnown(tenant.id, tokens[40_000])).toBe(true);
     });
   });
 

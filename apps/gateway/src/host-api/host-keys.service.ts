@@ -3,6 +3,7 @@ import { hash } from 'node:crypto';
 import { HandoverError, type ApiKeyReply } from '#contracts';
 import { withResponseHeaders } from '#http-edge';
 import { RpcClient } from '#messaging';
+import { BoundedMap } from '../bounded-map.js';
 import { Clock } from '../http/clock.js';
 
 /** A verified key is trusted this long on this replica; a revoked key may keep working that long. */
@@ -20,7 +21,7 @@ const UNAVAILABLE = new Set(['temporarily_unavailable', 'bad_gateway', 'gateway_
  */
 @Injectable()
 export class HostKeys {
-  private readonly verified = new Map<string, { key: ApiKeyReply; expiresAt: number }>();
+  private readonly verified = new BoundedMap<string, { key: ApiKeyReply; expiresAt: number }>(MAX_CACHED_KEYS);
 
   constructor(
     @Inject(RpcClient) private readonly rpc: RpcClient,
@@ -45,7 +46,6 @@ export class HostKeys {
       if (err instanceof HandoverError && UNAVAILABLE.has(err.code)) throw err;
       throw unauthorized(err);
     }
-    if (this.verified.size >= MAX_CACHED_KEYS) this.verified.delete(this.verified.keys().next().value as string);
     this.verified.set(digest, { key: reply, expiresAt: now + HOST_KEY_CACHE_MS });
     return reply;
   }

@@ -76,6 +76,7 @@ describe(GrantMarkerTable.name, () => {
       hashes.push(hash);
       now += 1;
       if (i % 193 === 0) {
+        sut.sweep(); // as the background sweep would, between writes
         const recent = hashes.slice(-400);
         const expected = recent.map((probe) => model.get(probe)!);
         expect(recent.map((probe) => sut.get(probe))).toEqual(

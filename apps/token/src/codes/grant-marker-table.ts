@@ -53,7 +53,6 @@ export class GrantMarkerTable {
    */
   put(codeHash: string, grant: CodeGrant, ttlSeconds: number): boolean {
     if (!UUID_PATTERN.test(grant.jti) || !UUID_PATTERN.test(grant.tenantId) || !this.readKey(codeHash)) return false;
-    this.sweep();
     let seq = this.find();
     if (seq < 0) {
       if (2 * (this.size + 1) > this.index.length) this.reindex(2 * this.index.length);
@@ -83,7 +82,10 @@ export class GrantMarkerTable {
     return { jti: readUuid(chunk, offset + JTI_AT), tenantId: readUuid(chunk, offset + TENANT_AT) };
   }
 
-  /** Drops expired records from the oldest end, and the chunks they emptied; halves an index 1/8 full. */
+  /**
+   * Drops expired records from the oldest end, and the chunks they emptied; halves an index 1/8 full. Every second
+   * in the background: `get` checks the expiry itself, so an expired record waiting for it is never an answer.
+   */
   sweep(): void {
     const now = this.now();
     while (this.head < this.tail && this.expiryOf(this.head) <= now) {

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
 import { CallDeadlines } from './call-deadlines.js';
-import { ShortLivedStore, type StoreEntry } from './short-lived-store.js';
+import { ShortLivedStore, type OwnedIndexEntry, type StoreEntry } from './short-lived-store.js';
 
 export interface RedisSettings {
   url: string;
@@ -10,6 +11,27 @@ export interface RedisSettings {
 
 /** How long a call may wait for Redis before it fails as unavailable (→ 503). */
 const DEADLINE_MS = 1000;
+
+/**
+ * `putAllWhileLive` as one script: atomic, one round trip. KEYS: owner, index, then the entries' keys; ARGV: the
+ * member, now (ms), the grace (ms), then each entry's value and TTL (ms). The owner's remaining PTTL gives the keep
+ * time, so the index ends with it whatever the caller's clock. The shebang makes Redis refuse the whole script up
+ * front when it is out of memory (as MULTI does), never after some of its writes.
+ */
+const PUT_ALL_WHILE_LIVE = {
+  script: `#!lua
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then return 0 end
+for i = 3, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[2 * i - 2], 'PX', ARGV[2 * i - 1])
+end
+local keep = ttl + tonumber(ARGV[3])
+redis.call('ZADD', KEYS[2], 'GT', tonumber(ARGV[2]) + keep, ARGV[1])
+redis.call('PEXPIRE', KEYS[2], keep)
+return 1`,
+  sha1: '',
+};
+PUT_ALL_WHILE_LIVE.sha1 = createHash('sha1').update(PUT_ALL_WHILE_LIVE.script).digest('hex');
 
 /**
  * The distributed mode's store. The offline queue is off and every call has a deadline, so when Redis is
@@ -64,6 +86,24 @@ export class RedisShortLivedStore extends ShortLivedStore {
       }
       return transaction.exec();
     });
+  }
+
+  async putAllWhileLive(ownerKey: string, entries: readonly StoreEntry[], index: OwnedIndexEntry): Promise<boolean> {
+    const keys = [this.prefix + ownerKey, this.prefix + index.key];
+    const args = [index.member, String(Date.now()), String(Math.round(index.graceSeconds * 1000))];
+    for (const { key, value, ttlSeconds } of entries) {
+      keys.push(this.prefix + key);
+      args.push(value, String(Math.max(1, Math.round(ttlSeconds * 1000))));
+    }
+    const options = { keys, arguments: args };
+    const stored = await this.call(() =>
+      this.client.evalSha(PUT_ALL_WHILE_LIVE.sha1, options).catch((err: unknown) => {
+        // Once per server (and after a SCRIPT FLUSH or a restart): EVAL loads the script into the cache.
+        if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
+        return this.client.eval(PUT_ALL_WHILE_LIVE.script, options);
+      }),
+    );
+    return stored === 1;
   }
 
   async putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { ShortLivedStore, type StoreEntry } from './short-lived-store.js';
+import { ShortLivedStore, type OwnedIndexEntry, type StoreEntry } from './short-lived-store.js';
 
 /** Sends one store operation to the thread that owns the store and resolves with its result. */
 export type StoreCall = (operation: StoreOperation, args: unknown[]) => Promise<unknown>;
@@ -9,6 +9,7 @@ export type StoreOperation = Exclude<keyof ShortLivedStore, 'close'>;
 const OPERATIONS: readonly StoreOperation[] = [
   'put',
   'putAll',
+  'putAllWhileLive',
   'putIfAbsent',
   'get',
   'take',
@@ -49,6 +50,9 @@ export class RemoteShortLivedStore extends ShortLivedStore {
   }
   putAll(entries: readonly StoreEntry[]): Promise<void> {
     return this.send('putAll', [entries]) as Promise<void>;
+  }
+  putAllWhileLive(ownerKey: string, entries: readonly StoreEntry[], index: OwnedIndexEntry): Promise<boolean> {
+    return this.send('putAllWhileLive', [ownerKey, entries, index]) as Promise<boolean>;
   }
   putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     return this.send('putIfAbsent', [key, value, ttlSeconds]) as Promise<boolean>;

@@ -108,6 +108,49 @@ describe(MemoryShortLivedStore.name, () => {
     });
   });
 
+  describe('putAllWhileLive', () => {
+    const vendors = { key: 'session-vendors', member: 'vendor-a', graceSeconds: 900 };
+    const entries = [
+      { key: 'code-grant', value: 'marker', ttlSeconds: 1830 },
+      { key: 'code', value: 'record', ttlSeconds: 30 },
+    ];
+
+    it('should store the entries and add the member, kept until the owner expires plus the grace', async () => {
+      await sut.put('session', 's', 600);
+
+      await expect(sut.putAllWhileLive('session', entries, vendors)).resolves.toBe(true);
+
+      await expect(sut.get('code')).resolves.toBe('record');
+      await expect(sut.get('code-grant')).resolves.toBe('marker');
+      now += 30_000;
+      await expect(sut.get('code')).resolves.toBeNull();
+      now += 600_000 + 900_000 - 30_000 - 1;
+      await expect(sut.indexLive('session-vendors', now)).resolves.toEqual(['vendor-a']);
+      now += 1;
+      await expect(sut.indexLive('session-vendors', now)).resolves.toEqual([]);
+    });
+
+    it('should store nothing once the owner has expired or never was', async () => {
+      await sut.put('session', 's', 1);
+      now += 1000;
+
+      await expect(sut.putAllWhileLive('session', entries, vendors)).resolves.toBe(false);
+      await expect(sut.putAllWhileLive('never', entries, vendors)).resolves.toBe(false);
+
+      await expect(sut.get('code')).resolves.toBeNull();
+      await expect(sut.get('code-grant')).resolves.toBeNull();
+      await expect(sut.indexLive('session-vendors', now)).resolves.toEqual([]);
+    });
+
+    it('should keep every member of the index, each added under the owner', async () => {
+      await sut.put('session', 's', 600);
+      await sut.putAllWhileLive('session', [], vendors);
+      await sut.putAllWhileLive('session', [], { ...vendors, member: 'vendor-b' });
+
+      await expect(sut.indexLive('session-vendors', now)).resolves.toEqual(['vendor-a', 'vendor-b']);
+    });
+  });
+
   describe('putIfAbsent', () => {
     it('should store a value only when the key is absent', async () => {
       await expect(sut.putIfAbsent('jti', 'first', 60)).resolves.toBe(true);

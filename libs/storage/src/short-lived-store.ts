@@ -5,6 +5,13 @@ export interface StoreEntry {
   ttlSeconds: number;
 }
 
+/** The index entry of `putAllWhileLive`: `member` joins `key`, both kept until the owner expires plus `graceSeconds`. */
+export interface OwnedIndexEntry {
+  key: string;
+  member: string;
+  graceSeconds: number;
+}
+
 /**
  * Short-lived values (codes, tickets, replay markers): Redis in distributed mode, memory in embedded mode,
  * one interface. `take` is the atomic single-use primitive: of any number of concurrent callers for one key,
@@ -20,6 +27,14 @@ export abstract class ShortLivedStore {
    * store out of memory) stores none of them.
    */
   abstract putAll(entries: readonly StoreEntry[]): Promise<void>;
+
+  /**
+   * In one atomic step and one round trip: when `ownerKey` is live, stores `entries` (as `putAll`) and adds
+   * `index.member` to `index.key` until the owner expires plus `index.graceSeconds`, the index itself kept as long;
+   * otherwise stores nothing. True when it stored. (A code is written only while its session lives, and the
+   * session's vendor set learns of the vendor in the same step.) The owner is a key this store wrote, so it has a TTL.
+   */
+  abstract putAllWhileLive(ownerKey: string, entries: readonly StoreEntry[], index: OwnedIndexEntry): Promise<boolean>;
 
   /** Stores `value` only if `key` is absent; true when this call stored it (replay markers). */
   abstract putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
@@ -97,9 +112,16 @@ export class MemoryShortLivedStore extends ShortLivedStore {
   }
 
   async putAll(entries: readonly StoreEntry[]): Promise<void> {
-    const now = this.now();
-    for (const { key, value, ttlSeconds } of entries)
-      this.entries.set(flat(key), packed(value, now + ttlSeconds * 1000));
+    this.storeAll(entries);
+  }
+
+  async putAllWhileLive(ownerKey: string, entries: readonly StoreEntry[], index: OwnedIndexEntry): Promise<boolean> {
+    const owner = this.liveEntry(ownerKey);
+    if (owner === undefined) return false;
+    this.storeAll(entries);
+    const keepUntil = expiryOf(owner) + index.graceSeconds * 1000;
+    this.addToIndex(index.key, index.member, keepUntil, keepUntil);
+    return true;
   }
 
   async putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
@@ -132,10 +154,12 @@ export class MemoryShortLivedStore extends ShortLivedStore {
   }
 
   async indexAdd(index: string, member: string, expiresAtMs: number, keepSeconds?: number): Promise<void> {
-    const entry = this.liveIndex(index) ?? { members: new Map<string, number>(), expiresAt: Infinity };
-    entry.members.set(member, Math.max(expiresAtMs, entry.members.get(member) ?? 0));
-    if (keepSeconds !== undefined) entry.expiresAt = this.now() + keepSeconds * 1000;
-    this.indexes.set(index, entry);
+    this.addToIndex(
+      index,
+      member,
+      expiresAtMs,
+      keepSeconds === undefined ? undefined : this.now() + keepSeconds * 1000,
+    );
   }
 
   async indexLive(index: string, nowMs: number): Promise<string[]> {
@@ -188,6 +212,20 @@ export class MemoryShortLivedStore extends ShortLivedStore {
       return undefined;
     }
     return entry;
+  }
+
+  private storeAll(entries: readonly StoreEntry[]): void {
+    const now = this.now();
+    for (const { key, value, ttlSeconds } of entries)
+      this.entries.set(flat(key), packed(value, now + ttlSeconds * 1000));
+  }
+
+  /** A member kept until `expiresAtMs` (never shortened); with `keepUntilMs`, the whole index expires then. */
+  private addToIndex(index: string, member: string, expiresAtMs: number, keepUntilMs: number | undefined): void {
+    const entry = this.liveIndex(index) ?? { members: new Map<string, number>(), expiresAt: Infinity };
+    entry.members.set(member, Math.max(expiresAtMs, entry.members.get(member) ?? 0));
+    if (keepUntilMs !== undefined) entry.expiresAt = keepUntilMs;
+    this.indexes.set(index, entry);
   }
 
   private liveIndex(index: string): { members: Map<string, number>; expiresAt: number } | undefined {

@@ -130,6 +130,63 @@ describe(RedisShortLivedStore.name, () => {
     });
   });
 
+  describe('putAllWhileLive', () => {
+    const entriesUnder = (name: string) => [
+      { key: key(`${name}-grant`), value: 'marker', ttlSeconds: 1830 },
+      { key: key(name), value: 'record', ttlSeconds: 30 },
+    ];
+
+    it('should store the entries and add the member, kept until the owner expires plus the grace', async () => {
+      const owner = key('session');
+      const index = key('session-vendors');
+      const entries = entriesUnder('code');
+      await sut.put(owner, 's', 600);
+      const before = Date.now();
+
+      await expect(
+        sut.putAllWhileLive(owner, entries, { key: index, member: 'vendor-a', graceSeconds: 900 }),
+      ).resolves.toBe(true);
+      await expect(sut.putAllWhileLive(owner, [], { key: index, member: 'vendor-b', graceSeconds: 900 })).resolves.toBe(
+        true,
+      );
+
+      await expect(sut.get(entries[0]!.key)).resolves.toBe('marker');
+      await expect(sut.get(entries[1]!.key)).resolves.toBe('record');
+      await expect(sut.indexLive(index, Date.now())).resolves.toEqual(['vendor-a', 'vendor-b']);
+      // Kept 600 + 900 s (less what elapsed): live just before, gone just after.
+      await expect(sut.indexLive(index, before + 1_499_000)).resolves.toEqual(['vendor-a', 'vendor-b']);
+      await expect(sut.indexLive(index, Date.now() + 1_500_001)).resolves.toEqual([]);
+    });
+
+    it('should store nothing when the owner is absent', async () => {
+      const index = key('session-vendors');
+      const entries = entriesUnder('code');
+
+      await expect(
+        sut.putAllWhileLive(key('session'), entries, { key: index, member: 'v', graceSeconds: 900 }),
+      ).resolves.toBe(false);
+
+      await expect(sut.get(entries[0]!.key)).resolves.toBeNull();
+      await expect(sut.get(entries[1]!.key)).resolves.toBeNull();
+      await expect(sut.indexLive(index, Date.now())).resolves.toEqual([]);
+    });
+
+    it('should give every entry its own TTL, to the millisecond', async () => {
+      const owner = key('session');
+      const short = key('short');
+      await sut.put(owner, 's', 600);
+      await sut.putAllWhileLive(owner, [{ key: short, value: 'v', ttlSeconds: 0.3 }], {
+        key: key('i'),
+        member: 'm',
+        graceSeconds: 1,
+      });
+
+      await expect(sut.get(short)).resolves.toBe('v');
+      await sleep(400);
+      await expect(sut.get(short)).resolves.toBeNull();
+    });
+  });
+
   describe('TTL', () => {
     it('should forget a value once its TTL has passed', async () => {
       const k = key('short');
@@ -275,6 +332,7 @@ describe(RedisShortLivedStore.name, () => {
       const calls: Record<string, () => Promise<unknown>> = {
         put: () => store.put(k, 'v', 30),
         putAll: () => store.putAll([{ key: k, value: 'v', ttlSeconds: 30 }]),
+        putAllWhileLive: () => store.putAllWhileLive(k, [], { key: key('index'), member: 'm', graceSeconds: 1 }),
         putIfAbsent: () => store.putIfAbsent(key('fault'), 'v', 30),
         get: () => store.get(k),
         take: () => store.take(k),
@@ -302,6 +360,14 @@ describe(RedisShortLivedStore.name, () => {
       await store.put(k2, 'after', 30);
       await expect(store.get(k2)).resolves.toBe('after');
       await expect(store.take(k2)).resolves.toBe('after');
+      // A restarted server has an empty script cache: the script is loaded again on its first use.
+      await expect(store.putAllWhileLive(k2, [], { key: key('index'), member: 'm', graceSeconds: 1 })).resolves.toBe(
+        false,
+      );
+      await store.put(k2, 'owner', 30);
+      await expect(store.putAllWhileLive(k2, [], { key: key('index'), member: 'm', graceSeconds: 1 })).resolves.toBe(
+        true,
+      );
     });
 
     it('should fail calls within about a second while Redis is connected but hangs, then carry on', async () => {

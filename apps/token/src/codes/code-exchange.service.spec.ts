@@ -3,7 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { s256 } from '#oauth';
 import { HandoverError } from '#contracts';
-import { MemoryShortLivedStore, type StoreEntry } from '#storage';
+import { MemoryShortLivedStore, type OwnedIndexEntry, type StoreEntry } from '#storage';
 import { buildTokenServices, issuer, pluginUrl, tenantId } from '../../test/token-fixture.js';
 import { sessionHandle } from '../sessions/session-handle.js';
 import { CodeExchangeService } from './code-exchange.service.js';
@@ -45,6 +45,16 @@ class RoundTripStore extends MemoryShortLivedStore {
   override async putAll(entries: readonly StoreEntry[]): Promise<void> {
     await this.roundTrip('putAll', entries.map((e) => e.key.split(':')[0]).join('+'));
     return super.putAll(entries);
+  }
+
+  override async putAllWhileLive(
+    owner: string,
+    entries: readonly StoreEntry[],
+    index: OwnedIndexEntry,
+  ): Promise<boolean> {
+    const kinds = [owner, ...entries.map((e) => e.key), index.key].map((key) => key.split(':')[0]);
+    await this.roundTrip('putAllWhileLive', kinds.join('+'));
+    return super.putAllWhileLive(owner, entries, index);
   }
 
   override async put(key: string, value: string, ttlSeconds: number): Promise<void> {
@@ -110,14 +120,14 @@ describe(CodeExchangeService.name, () => {
     );
   });
 
-  it('should reach the store twice per exchange: (throttle counter + code), then (consume + session)', async () => {
+  it('should reach the store once per issue and twice per exchange: (throttle counter + code), then (consume + session)', async () => {
     const store = new RoundTripStore();
     t = buildTokenServices(store);
     sid = await t.openSession();
     store.log.length = 0;
 
     const { code } = await issue();
-    expect(store.log).toEqual([['get session'], ['putAll code-grant+code', 'indexAdd session-vendors']]);
+    expect(store.log).toEqual([['putAllWhileLive session+code-grant+code+session-vendors']]);
     store.log.length = 0;
 
     await t.exchange(code);
@@ -211,7 +221,8 @@ describe(CodeExchangeService.name, () => {
     it('should keep in the store a marker the table cannot hold, and find it there', async () => {
       const codes = new CodeStore(store, markers);
       const grant = { tenantId: 'not-a-uuid', jti: randomUUID() };
-      await codes.save(
+      await store.put(`session:${grant.tenantId}:s`, '{}', 60);
+      const saved = await codes.saveWhileSessionLives(
         'a-code',
         { ...grant, sessionId: 's', clientId: 'c', redirectUri: pluginUrl, scope: '' },
         30,
@@ -219,6 +230,7 @@ describe(CodeExchangeService.name, () => {
         1830,
       );
 
+      expect(saved).toBe(true);
       expect(markers.size).toBe(0);
       await expect(codes.grantOf(codes.keyOf('a-code'))).resolves.toEqual(grant);
     });

@@ -10,15 +10,15 @@ import {
 } from '#contracts';
 import { isValidChallenge } from '#oauth';
 import { randomToken } from '#security';
-import { Clock } from '../clock.js';
 import { sessionHandle } from '../sessions/session-handle.js';
 import { SessionStore } from '../sessions/session.store.js';
 import { VendorDirectory } from '../vendors/vendor-directory.js';
-import { CodeStore } from './code.store.js';
+import { CodeStore, type CodeRecord } from './code.store.js';
 
 /**
  * Issues a one-time code (256 bits, 30 s) bound to a live session, one vendor, the URI it is delivered to and,
- * when given, a PKCE S256 challenge. The checks, in order: session, vendor, redirect URI, PKCE, scope.
+ * when given, a PKCE S256 challenge. The checks, in order: session, vendor, redirect URI, PKCE, scope. The session
+ * is checked in the same atomic step that stores the code: one round trip to the store.
  */
 @Injectable()
 export class CodeIssueService {
@@ -26,43 +26,55 @@ export class CodeIssueService {
     @Inject(SessionStore) private readonly sessions: SessionStore,
     @Inject(VendorDirectory) private readonly vendors: VendorDirectory,
     @Inject(CodeStore) private readonly codes: CodeStore,
-    @Inject(Clock) private readonly clock: Clock,
   ) {}
 
   async issue(request: IssueCodeRequest, requestId?: string): Promise<IssueCodeReply> {
-    const session = await this.sessions.find(request.tenantId, sessionHandle(request.sessionId));
-    if (!session) throw new HandoverError('not_found', 'no such session');
-    const vendor = await this.vendors.find(request.tenantId, request.clientId, requestId);
-    if (!vendor) throw new HandoverError('invalid_request', 'unknown vendor');
-    const redirectUri = boundUri(vendor, request.redirectUri);
-    const codeChallenge = checkedChallenge(vendor, request);
-    const scope = grantedScope(vendor, request.scope);
-
+    const handle = sessionHandle(request.sessionId);
+    let terms: CodeTerms;
+    try {
+      terms = await this.termsFor(request, requestId);
+    } catch (err) {
+      // An ended session comes first among the refusals, as if it had been checked first.
+      if (!(await this.sessions.find(request.tenantId, handle))) throw noSuchSession();
+      throw err;
+    }
     const code = randomToken(32);
     const jti = randomUUID();
-    const now = this.clock.now();
-    // The vendor joins the session's vendor set (it will hear of the logout) alongside the code writes: no
-    // extra round trip. Should the set's write fail, the call fails too and the code is never handed out.
-    await Promise.all([
-      this.codes.save(
-        code,
-        {
-          tenantId: request.tenantId,
-          sessionId: session.sid,
-          clientId: vendor.clientId,
-          redirectUri,
-          scope,
-          codeChallenge,
-          jti,
-        },
-        CODE_TTL_SECONDS,
-        { tenantId: request.tenantId, jti },
-        CODE_TTL_SECONDS + ACCESS_TOKEN_TTL_SECONDS,
-      ),
-      this.sessions.addVendor(session, vendor.clientId, now),
-    ]);
-    return { code, expiresIn: CODE_TTL_SECONDS, redirectUri, config: vendor.config, scope };
+    const record = { tenantId: request.tenantId, sessionId: handle, ...terms.bound, jti };
+    const grantTtl = CODE_TTL_SECONDS + ACCESS_TOKEN_TTL_SECONDS;
+    const marker = { tenantId: request.tenantId, jti };
+    const stored = await this.codes.saveWhileSessionLives(code, record, CODE_TTL_SECONDS, marker, grantTtl);
+    if (!stored) throw noSuchSession();
+    return {
+      code,
+      expiresIn: CODE_TTL_SECONDS,
+      redirectUri: record.redirectUri,
+      config: terms.config,
+      scope: record.scope,
+    };
   }
+
+  /** What the code will be bound to, once the vendor, the redirect URI, PKCE and the scope have passed. */
+  private async termsFor(request: IssueCodeRequest, requestId: string | undefined): Promise<CodeTerms> {
+    const vendor = await this.vendors.find(request.tenantId, request.clientId, requestId);
+    if (!vendor) throw new HandoverError('invalid_request', 'unknown vendor');
+    const bound = {
+      clientId: vendor.clientId,
+      redirectUri: boundUri(vendor, request.redirectUri),
+      codeChallenge: checkedChallenge(vendor, request),
+      scope: grantedScope(vendor, request.scope),
+    };
+    return { bound, config: vendor.config };
+  }
+}
+
+interface CodeTerms {
+  bound: Pick<CodeRecord, 'clientId' | 'redirectUri' | 'codeChallenge' | 'scope'>;
+  config: VendorRecord['config'];
+}
+
+function noSuchSession(): HandoverError {
+  return new HandoverError('not_found', 'no such session');
 }
 
 /** Exact string match against the registered URIs (RFC 9700 §4.1); the plugin URL when none is given. */

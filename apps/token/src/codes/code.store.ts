@@ -1,7 +1,8 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { hash } from 'node:crypto';
 import { StoreKeys } from '#contracts';
-import { ShortLivedStore } from '#storage';
+import { ShortLivedStore, type StoreEntry } from '#storage';
+import { VENDORS_GRACE_SECONDS } from '../sessions/session.store.js';
 import { GrantMarkerTable } from './grant-marker-table.js';
 
 /** What a one-time code is bound to. */
@@ -44,23 +45,31 @@ export class CodeStore {
     @Optional() @Inject(GrantMarkerTable) private readonly markers?: GrantMarkerTable,
   ) {}
 
-  async save(
+  /**
+   * Stores the code and its grant marker, and adds its vendor to its session's vendor set (the vendor will hear of
+   * the session's end), in one atomic step and one round trip, and only while the session lives. False when the
+   * session has ended: nothing is stored and the code must not be handed out.
+   */
+  saveWhileSessionLives(
     code: string,
     record: CodeRecord,
     ttlSeconds: number,
     grant: CodeGrant,
     grantTtlSeconds: number,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const hash = hashCode(code);
     // The marker first: a code never exists without the marker that lets its reuse be detected. The table is
-    // written synchronously, before the code's write starts; in the store both are one transaction.
-    if (this.markers?.put(hash, grant, grantTtlSeconds)) {
-      return this.store.put(StoreKeys.code(hash), JSON.stringify(record), ttlSeconds);
+    // written synchronously, before the store's step starts (for an ended session, a marker no code can reach).
+    const entries: StoreEntry[] = [];
+    if (!this.markers?.put(hash, grant, grantTtlSeconds)) {
+      entries.push({ key: StoreKeys.codeGrant(hash), value: packGrant(grant), ttlSeconds: grantTtlSeconds });
     }
-    await this.store.putAll([
-      { key: StoreKeys.codeGrant(hash), value: packGrant(grant), ttlSeconds: grantTtlSeconds },
-      { key: StoreKeys.code(hash), value: JSON.stringify(record), ttlSeconds },
-    ]);
+    entries.push({ key: StoreKeys.code(hash), value: JSON.stringify(record), ttlSeconds });
+    return this.store.putAllWhileLive(StoreKeys.session(record.tenantId, record.sessionId), entries, {
+      key: StoreKeys.sessionVendors(record.tenantId, record.sessionId),
+      member: record.clientId,
+      graceSeconds: VENDORS_GRACE_SECONDS,
+    });
   }
 
   keyOf(code: string): CodeKey {

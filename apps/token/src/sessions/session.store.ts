@@ -7,12 +7,13 @@ import type { EndedSession } from '../events/session-events.js';
  * A session's vendor set outlives the session by this much, so the expiry sweeper still finds who to tell when
  * it runs late (a token app restarting, Redis briefly away).
  */
-const VENDORS_GRACE_SECONDS = 15 * 60;
+export const VENDORS_GRACE_SECONDS = 15 * 60;
 
 /**
  * Platform sessions in the short-lived store, keyed by their public handle (the layout the gateway reads for
- * `/me`), with the two structures their end needs: the vendors each session was handed to, and the schedule of
- * session expiries that the sweeper turns into `session.logged_out`.
+ * `/me`), with the two structures their end needs: the vendors each session was handed to (written with each
+ * code, `CodeStore.saveWhileSessionLives`), and the schedule of session expiries that the sweeper turns into
+ * `session.logged_out`.
  */
 @Injectable()
 export class SessionStore {
@@ -43,17 +44,6 @@ export class SessionStore {
       this.store.delete(StoreKeys.session(record.tenantId, record.sid)),
       this.unschedule([expiryMember(ended(record))]),
     ]);
-  }
-
-  /** Records that the session was handed to `clientId` (it will hear of the session's end). */
-  async addVendor(session: SessionRecord, clientId: string, nowMs: number): Promise<void> {
-    const keepUntil = Date.parse(session.expiresAt) + VENDORS_GRACE_SECONDS * 1000;
-    await this.store.indexAdd(
-      StoreKeys.sessionVendors(session.tenantId, session.sid),
-      clientId,
-      keepUntil,
-      Math.max(1, Math.ceil((keepUntil - nowMs) / 1000)),
-    );
   }
 
   async vendorsOf(tenantId: string, handle: string, nowMs: number): Promise<string[]> {

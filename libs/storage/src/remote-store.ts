@@ -1,4 +1,10 @@
-import { ShortLivedStore, type OwnedIndexEntry, type StoreEntry } from './short-lived-store.js';
+import {
+  ShortLivedStore,
+  type BoundTake,
+  type BoundTakeTerms,
+  type OwnedIndexEntry,
+  type StoreEntry,
+} from './short-lived-store.js';
 
 /** Sends one store operation to the thread that owns the store and resolves with its result. */
 export type StoreCall = (operation: StoreOperation, args: unknown[]) => Promise<unknown>;
@@ -13,6 +19,7 @@ const OPERATIONS: readonly StoreOperation[] = [
   'putIfAbsent',
   'get',
   'take',
+  'takeBound',
   'delete',
   'increment',
   'indexAdd',
@@ -62,6 +69,9 @@ export class RemoteShortLivedStore extends ShortLivedStore {
   }
   take(key: string): Promise<string | null> {
     return this.send('take', [key]) as Promise<string | null>;
+  }
+  takeBound(key: string, terms: BoundTakeTerms): Promise<BoundTake> {
+    return this.send('takeBound', [key, terms]) as Promise<BoundTake>;
   }
   delete(key: string): Promise<void> {
     return this.send('delete', [key]) as Promise<void>;

@@ -79,6 +79,72 @@ describe(MemoryShortLivedStore.name, () => {
     });
   });
 
+  describe('takeBound', () => {
+    const record = JSON.stringify({
+      tenantId: 't',
+      clientId: 'a',
+      redirectUri: 'https://a.example/cb',
+      sessionId: 's1',
+    });
+    const terms = {
+      binding: { tenantId: 't', clientId: 'a', codeChallenge: null },
+      guard: { key: 'failures', limit: 3 },
+      related: { prefix: 'session:t:', field: 'sessionId' },
+    };
+
+    beforeEach(async () => {
+      await sut.put('code', record, 30);
+      await sut.put('session:t:s1', 'the session', 600);
+    });
+
+    it('should take a value that matches its binding once, with the related value', async () => {
+      await expect(sut.takeBound('code', terms)).resolves.toEqual({
+        outcome: 'taken',
+        value: record,
+        related: 'the session',
+      });
+      await expect(sut.takeBound('code', terms)).resolves.toEqual({ outcome: 'absent' });
+    });
+
+    it('should give exactly one of many concurrent callers the value', async () => {
+      const results = await Promise.all(Array.from({ length: 20 }, () => sut.takeBound('code', terms)));
+
+      expect(results.filter((r) => r.outcome === 'taken')).toHaveLength(1);
+    });
+
+    it('should leave in place a value that does not match, a null binding meaning an absent field', async () => {
+      for (const binding of [
+        { ...terms.binding, clientId: 'b' },
+        { ...terms.binding, tenantId: 'other' },
+        { ...terms.binding, redirectUri: 'https://a.example/other' },
+        { ...terms.binding, codeChallenge: 'a-challenge' },
+        { ...terms.binding, redirectUri: null },
+      ]) {
+        await expect(sut.takeBound('code', { ...terms, binding })).resolves.toEqual({
+          outcome: 'mismatch',
+          value: record,
+        });
+      }
+      await expect(
+        sut.takeBound('code', { ...terms, binding: { ...terms.binding, redirectUri: 'https://a.example/cb' } }),
+      ).resolves.toMatchObject({ outcome: 'taken' });
+    });
+
+    it('should take with a null related value when the related key has gone', async () => {
+      await sut.delete('session:t:s1');
+
+      await expect(sut.takeBound('code', terms)).resolves.toEqual({ outcome: 'taken', value: record, related: null });
+    });
+
+    it('should read nothing once the guard has reached its limit', async () => {
+      for (let i = 0; i < 3; i++) await sut.increment('failures', 60);
+
+      await expect(sut.takeBound('code', terms)).resolves.toEqual({ outcome: 'guarded' });
+      now += 60_000;
+      await expect(sut.takeBound('code', terms)).resolves.toEqual({ outcome: 'absent' });
+    });
+  });
+
   describe('putAll', () => {
     it('should store every entry with its own TTL, replacing earlier values', async () => {
       await sut.put('code', 'old', 60);

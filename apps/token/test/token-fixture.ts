@@ -180,7 +180,7 @@ function wire(
   const sweeper = new SessionExpirySweeper(sessionStore, outbox, policy, clock);
   const logoutTokens = new LogoutTokensService(keys, clock);
   const issuerService = new CodeIssueService(sessionStore, new VendorDirectory(bus, clock), codes);
-  const exchanger = new CodeExchangeService(clients, codes, revocation, tokens, clock);
+  const exchanger = new CodeExchangeService(clients, codes, sessionStore, revocation, tokens, clock);
   const status = new TokenStatusService(clients, tokens, revocation, sessionStore);
 
   return {

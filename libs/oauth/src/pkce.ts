@@ -16,14 +16,6 @@ export function s256(verifier: string): string {
 }
 
 /**
- * The S256 challenge a well-formed verifier answers; '' for a malformed one, which no code is bound to (a
- * challenge is 43 characters), so the code stays in place and `checkPkce` names the fault.
- */
-export function challengeFor(verifier: string): string {
-  return VERIFIER.test(verifier) ? s256(verifier) : '';
-}
-
-/**
  * Checks the exchange's `code_verifier` against the challenge bound to the code. A verifier sent for a code
  * issued without a challenge is refused too (RFC 9700 §4.8.2, the downgrade guard). Every failure is the same
  * public `invalid_grant`.

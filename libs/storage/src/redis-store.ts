@@ -1,13 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
 import { CallDeadlines } from './call-deadlines.js';
-import {
-  ShortLivedStore,
-  type BoundTake,
-  type BoundTakeTerms,
-  type OwnedIndexEntry,
-  type StoreEntry,
-} from './short-lived-store.js';
+import { ShortLivedStore, type OwnedIndexEntry, type StoreEntry } from './short-lived-store.js';
 
 export interface RedisSettings {
   url: string;
@@ -24,7 +18,8 @@ const DEADLINE_MS = 1000;
  * time, so the index ends with it whatever the caller's clock. The shebang makes Redis refuse the whole script up
  * front when it is out of memory (as MULTI does), never after some of its writes.
  */
-const PUT_ALL_WHILE_LIVE = script(`#!lua
+const PUT_ALL_WHILE_LIVE = {
+  script: `#!lua
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then return 0 end
 for i = 3, #KEYS do
@@ -33,39 +28,10 @@ end
 local keep = ttl + tonumber(ARGV[3])
 redis.call('ZADD', KEYS[2], 'GT', tonumber(ARGV[2]) + keep, ARGV[1])
 redis.call('PEXPIRE', KEYS[2], keep)
-return 1`);
-
-/**
- * `takeBound` as one script. KEYS: the value, the guard counter; ARGV: the guard's limit, the related key's prefix,
- * the related field, the binding as JSON. The related key is built inside the script, so it is not among KEYS: a
- * standalone Redis, as this store assumes everywhere (its MULTIs span keys of any slot). The fields compared are
- * the caller's own tenant and client, its redirect URI and the SHA-256 of its verifier: nothing secret to time.
- */
-const TAKE_BOUND = script(`#!lua
-if (tonumber(redis.call('GET', KEYS[2])) or 0) >= tonumber(ARGV[1]) then return {'guarded'} end
-local raw = redis.call('GET', KEYS[1])
-if not raw then return {'absent'} end
-local fields = cjson.decode(raw)
-for field, wanted in pairs(cjson.decode(ARGV[4])) do
-  local have = fields[field]
-  if have == cjson.null then have = nil end
-  if wanted == cjson.null then wanted = nil end
-  if have ~= wanted then return {'mismatch', raw} end
-end
-redis.call('DEL', KEYS[1])
-local id = fields[ARGV[3]]
-local related = false
-if type(id) == 'string' then related = redis.call('GET', ARGV[2] .. id) end
-return {'taken', raw, related}`);
-
-interface Script {
-  source: string;
-  sha1: string;
-}
-
-function script(source: string): Script {
-  return { source, sha1: createHash('sha1').update(source).digest('hex') };
-}
+return 1`,
+  sha1: '',
+};
+PUT_ALL_WHILE_LIVE.sha1 = createHash('sha1').update(PUT_ALL_WHILE_LIVE.script).digest('hex');
 
 /**
  * The distributed mode's store. The offline queue is off and every call has a deadline, so when Redis is
@@ -129,7 +95,15 @@ export class RedisShortLivedStore extends ShortLivedStore {
       keys.push(this.prefix + key);
       args.push(value, String(Math.max(1, Math.round(ttlSeconds * 1000))));
     }
-    return (await this.run(PUT_ALL_WHILE_LIVE, keys, args)) === 1;
+    const options = { keys, arguments: args };
+    const stored = await this.call(() =>
+      this.client.evalSha(PUT_ALL_WHILE_LIVE.sha1, options).catch((err: unknown) => {
+        // Once per server (and after a SCRIPT FLUSH or a restart): EVAL loads the script into the cache.
+        if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
+        return this.client.eval(PUT_ALL_WHILE_LIVE.script, options);
+      }),
+    );
+    return stored === 1;
   }
 
   async putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
@@ -146,19 +120,6 @@ export class RedisShortLivedStore extends ShortLivedStore {
 
   take(key: string): Promise<string | null> {
     return this.call(() => this.client.getDel(this.prefix + key));
-  }
-
-  async takeBound(key: string, { binding, guard, related }: BoundTakeTerms): Promise<BoundTake> {
-    const keys = [this.prefix + key, this.prefix + guard.key];
-    const args = [String(guard.limit), this.prefix + related.prefix, related.field, JSON.stringify(binding)];
-    const [outcome, value, relatedValue] = (await this.run(TAKE_BOUND, keys, args)) as [
-      BoundTake['outcome'],
-      string?,
-      (string | null)?,
-    ];
-    if (outcome === 'taken') return { outcome, value: value!, related: relatedValue ?? null };
-    if (outcome === 'mismatch') return { outcome, value: value! };
-    return { outcome };
   }
 
   async delete(key: string): Promise<void> {
@@ -219,17 +180,6 @@ export class RedisShortLivedStore extends ShortLivedStore {
   async close(): Promise<void> {
     this.deadlines.close();
     if (this.client.isOpen) this.client.destroy();
-  }
-
-  /** Runs a script under the deadline: EVALSHA, and EVAL once per server (or after a restart) to load it. */
-  private run(script: Script, keys: string[], args: string[]): Promise<unknown> {
-    const options = { keys, arguments: args };
-    return this.call(() =>
-      this.client.evalSha(script.sha1, options).catch((err: unknown) => {
-        if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
-        return this.client.eval(script.source, options);
-      }),
-    );
   }
 
   /** Runs one command (or one MULTI) under the deadline; any failure is the store being unavailable. */

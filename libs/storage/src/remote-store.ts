@@ -1,10 +1,4 @@
-import {
-  ShortLivedStore,
-  type BoundTake,
-  type BoundTakeTerms,
-  type OwnedIndexEntry,
-  type StoreEntry,
-} from './short-lived-store.js';
+import { ShortLivedStore, type OwnedIndexEntry, type StoreEntry } from './short-lived-store.js';
 
 /** Sends one store operation to the thread that owns the store and resolves with its result. */
 export type StoreCall = (operation: StoreOperation, args: unknown[]) => Promise<unknown>;
@@ -19,7 +13,6 @@ const OPERATIONS: readonly StoreOperation[] = [
   'putIfAbsent',
   'get',
   'take',
-  'takeBound',
   'delete',
   'increment',
   'indexAdd',
@@ -69,9 +62,6 @@ export class RemoteShortLivedStore extends ShortLivedStore {
   }
   take(key: string): Promise<string | null> {
     return this.send('take', [key]) as Promise<string | null>;
-  }
-  takeBound(key: string, terms: BoundTakeTerms): Promise<BoundTake> {
-    return this.send('takeBound', [key, terms]) as Promise<BoundTake>;
   }
   delete(key: string): Promise<void> {
     return this.send('delete', [key]) as Promise<void>;

@@ -5,23 +5,6 @@ export interface StoreEntry {
   ttlSeconds: number;
 }
 
-/** What `takeBound` found: the guard's limit reached, no value, a value bound to someone else (left in place), or taken. */
-export type BoundTake =
-  | { outcome: 'guarded' }
-  | { outcome: 'absent' }
-  | { outcome: 'mismatch'; value: string }
-  | { outcome: 'taken'; value: string; related: string | null };
-
-/** The arguments of `takeBound` besides the key. */
-export interface BoundTakeTerms {
-  /** Fields the JSON object must hold with exactly these values; null: the field must be absent. */
-  binding: Readonly<Record<string, string | null>>;
-  /** A counter (as `increment` keeps) that refuses the take, reading nothing, once it has reached `limit`. */
-  guard: { key: string; limit: number };
-  /** The key read along with a take: `prefix` followed by the value's `field` (a string field). */
-  related: { prefix: string; field: string };
-}
-
 /** The index entry of `putAllWhileLive`: `member` joins `key`, both kept until the owner expires plus `graceSeconds`. */
 export interface OwnedIndexEntry {
   key: string;
@@ -60,14 +43,6 @@ export abstract class ShortLivedStore {
 
   /** Atomically reads and deletes (`GETDEL`). */
   abstract take(key: string): Promise<string | null>;
-
-  /**
-   * The single use of a one-time value bound to its holder (a code exchange), atomic and in one round trip: unless
-   * `guard`'s counter has reached its limit, reads the JSON object at `key` and, when it matches `binding`, deletes
-   * it and reads the related key. A mismatch leaves the value in place: a holder it is not bound to cannot burn it.
-   * Of any number of concurrent callers, exactly one takes the value.
-   */
-  abstract takeBound(key: string, terms: BoundTakeTerms): Promise<BoundTake>;
 
   abstract delete(key: string): Promise<void>;
 
@@ -164,24 +139,6 @@ export class MemoryShortLivedStore extends ShortLivedStore {
     const value = this.live(key);
     this.entries.delete(key);
     return value ?? null;
-  }
-
-  async takeBound(key: string, { binding, guard, related }: BoundTakeTerms): Promise<BoundTake> {
-    // Synchronous from the first read to the delete: atomic, like `take`.
-    if (Number(this.live(guard.key) ?? 0) >= guard.limit) return { outcome: 'guarded' };
-    const value = this.live(key);
-    if (value === undefined) return { outcome: 'absent' };
-    const fields = JSON.parse(value) as Record<string, unknown>;
-    for (const [field, wanted] of Object.entries(binding)) {
-      if ((fields[field] ?? null) !== wanted) return { outcome: 'mismatch', value };
-    }
-    this.entries.delete(key);
-    const relatedId = fields[related.field];
-    return {
-      outcome: 'taken',
-      value,
-      related: typeof relatedId === 'string' ? (this.live(related.prefix + relatedId) ?? null) : null,
-    };
   }
 
   async delete(key: string): Promise<void> {

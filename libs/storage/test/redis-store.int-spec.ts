@@ -3,9 +3,9 @@
  * a private redis-server of the test's own for the fault cases (killed by PID). Nothing is mocked.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { HandoverError } from '#contracts';
-import { RedisShortLivedStore, type BoundTakeTerms } from '#storage';
+import { RedisShortLivedStore } from '#storage';
 import { closedPort, currentTestRun, freePort } from '#testing';
 import { PrivateRedis } from './private-redis.js';
 
@@ -187,74 +187,6 @@ describe(RedisShortLivedStore.name, () => {
     });
   });
 
-  describe('takeBound', () => {
-    const binding = { tenantId: 't', clientId: 'a', codeChallenge: null };
-    let terms: BoundTakeTerms;
-    let record: string;
-    let code: string;
-
-    beforeEach(async () => {
-      const session = key('session');
-      const [prefix, id] = [
-        session.slice(0, session.lastIndexOf(':') + 1),
-        session.slice(session.lastIndexOf(':') + 1),
-      ];
-      record = JSON.stringify({ tenantId: 't', clientId: 'a', redirectUri: 'https://a.example/cb', sessionId: id });
-      terms = { binding, guard: { key: key('failures'), limit: 3 }, related: { prefix, field: 'sessionId' } };
-      code = key('code');
-      await sut.put(code, record, 30);
-      await sut.put(session, 'the session', 600);
-    });
-
-    it('should take a value that matches its binding once, with the related value', async () => {
-      await expect(sut.takeBound(code, terms)).resolves.toEqual({
-        outcome: 'taken',
-        value: record,
-        related: 'the session',
-      });
-      await expect(sut.takeBound(code, terms)).resolves.toEqual({ outcome: 'absent' });
-    });
-
-    it('should leave in place a value that does not match, a null binding meaning an absent field', async () => {
-      for (const mismatch of [
-        { ...binding, clientId: 'b' },
-        { ...binding, redirectUri: 'https://a.example/other' },
-        { ...binding, codeChallenge: 'a-challenge' },
-        { ...binding, redirectUri: null },
-      ]) {
-        await expect(sut.takeBound(code, { ...terms, binding: mismatch })).resolves.toEqual({
-          outcome: 'mismatch',
-          value: record,
-        });
-      }
-      await expect(
-        sut.takeBound(code, { ...terms, binding: { ...binding, redirectUri: 'https://a.example/cb' } }),
-      ).resolves.toMatchObject({ outcome: 'taken' });
-    });
-
-    it('should take with a null related value when the related key is absent', async () => {
-      await expect(
-        sut.takeBound(code, { ...terms, related: { ...terms.related, prefix: key('gone') } }),
-      ).resolves.toEqual({ outcome: 'taken', value: record, related: null });
-    });
-
-    it('should read nothing once the guard has reached its limit', async () => {
-      for (let i = 0; i < 3; i++) await sut.increment(terms.guard.key, 60);
-
-      await expect(sut.takeBound(code, terms)).resolves.toEqual({ outcome: 'guarded' });
-      await expect(sut.get(code)).resolves.toBe(record);
-    });
-
-    it('should give the value to exactly one of 64 concurrent callers on several connections', async () => {
-      const replicas = [sut, await connect(), await connect()];
-
-      const results = await Promise.all(Array.from({ length: 64 }, (_, i) => replicas[i % 3]!.takeBound(code, terms)));
-
-      expect(results.filter((r) => r.outcome === 'taken')).toHaveLength(1);
-      expect(results.filter((r) => r.outcome === 'absent')).toHaveLength(63);
-    });
-  });
-
   describe('TTL', () => {
     it('should forget a value once its TTL has passed', async () => {
       const k = key('short');
@@ -404,12 +336,6 @@ describe(RedisShortLivedStore.name, () => {
         putIfAbsent: () => store.putIfAbsent(key('fault'), 'v', 30),
         get: () => store.get(k),
         take: () => store.take(k),
-        takeBound: () =>
-          store.takeBound(k, {
-            binding: {},
-            guard: { key: key('failures'), limit: 1 },
-            related: { prefix: 'session:', field: 'sessionId' },
-          }),
         delete: () => store.delete(k),
         indexAdd: () => store.indexAdd(key('index'), 'm', Date.now() + 60_000, 60),
         scheduleAdd: () => store.scheduleAdd(key('schedule'), 'm', Date.now()),

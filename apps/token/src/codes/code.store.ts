@@ -27,24 +27,6 @@ export interface CodeGrant {
   jti: string;
 }
 
-/**
- * What an exchange must match: its tenant, its client, the redirect URI when it names one, and the S256 of its
- * verifier (absent without one).
- */
-export interface CodeBinding {
-  tenantId: string;
-  clientId: string;
-  redirectUri?: string;
-  codeChallenge: string | undefined;
-}
-
-/** What `CodeStore.take` found; `session` is the raw session record, null once the session has ended. */
-export type CodeTake =
-  | { outcome: 'guarded' }
-  | { outcome: 'absent' }
-  | { outcome: 'mismatch'; record: CodeRecord }
-  | { outcome: 'taken'; record: CodeRecord; session: string | null };
-
 /** Where a code lives in the store: its SHA-256, computed once per exchange (`CodeStore.keyOf`). */
 export interface CodeKey {
   readonly hash: string;
@@ -52,7 +34,8 @@ export interface CodeKey {
 
 /**
  * One-time codes in the short-lived store, keyed by their SHA-256 (a dump of the store holds no usable code).
- * `take` is the store's atomic `takeBound`: of any number of concurrent exchanges of one code, exactly one wins it.
+ * `consume` is `GETDEL`: of any number of concurrent exchanges of one code, exactly one wins it. A record is
+ * written once and never changed, so what `peek` saw is what the winner consumed (it is not parsed again).
  * Grant markers go to the short-lived store too, or, in embedded mode, to a `GrantMarkerTable` off the heap.
  */
 @Injectable()
@@ -93,31 +76,13 @@ export class CodeStore {
     return { hash: hashCode(code) };
   }
 
-  /**
-   * The code's single use (`ShortLivedStore.takeBound`): unless the client's failure counter has reached its limit,
-   * takes the code when it is bound to `binding`, and reads its session in the same step. Of any number of
-   * concurrent exchanges, exactly one takes it; a code bound to another client, URI or challenge stays in place.
-   */
-  async take(code: CodeKey, binding: CodeBinding, throttle: { key: string; limit: number }): Promise<CodeTake> {
-    const fields: Record<string, string | null> = {
-      tenantId: binding.tenantId,
-      clientId: binding.clientId,
-      codeChallenge: binding.codeChallenge ?? null,
-    };
-    if (binding.redirectUri !== undefined) fields.redirectUri = binding.redirectUri;
-    const taken = await this.store.takeBound(StoreKeys.code(code.hash), {
-      binding: fields,
-      guard: throttle,
-      related: { prefix: StoreKeys.session(binding.tenantId, ''), field: 'sessionId' },
-    });
-    switch (taken.outcome) {
-      case 'taken':
-        return { outcome: 'taken', record: JSON.parse(taken.value) as CodeRecord, session: taken.related };
-      case 'mismatch':
-        return { outcome: 'mismatch', record: JSON.parse(taken.value) as CodeRecord };
-      default:
-        return taken;
-    }
+  async peek(code: CodeKey): Promise<CodeRecord | null> {
+    return parse<CodeRecord>(await this.store.get(StoreKeys.code(code.hash)));
+  }
+
+  /** True for the one caller that consumed the code. */
+  async consume(code: CodeKey): Promise<boolean> {
+    return (await this.store.take(StoreKeys.code(code.hash))) !== null;
   }
 
   async grantOf(code: CodeKey): Promise<CodeGrant | null> {
@@ -146,4 +111,8 @@ function unpackGrant(raw: string): CodeGrant {
 
 function hashCode(code: string): string {
   return hash('sha256', code, 'base64url');
+}
+
+function parse<T>(raw: string | null): T | null {
+  return raw === null ? null : (JSON.parse(raw) as T);
 }

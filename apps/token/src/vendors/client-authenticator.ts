@@ -28,32 +28,14 @@ export class ClientAuthenticator {
     requestId?: string,
   ): Promise<VendorRecord> {
     await this.refuseIfThrottled(tenantId, clientId);
-    return this.verifySecret(tenantId, clientId, clientSecret, requestId, false);
-  }
-
-  /**
-   * `authenticate` for a caller whose next step in the store checks the throttle itself (`throttleOf`): the
-   * throttle is read only when the secret is wrong (429 then, as `authenticate` answers).
-   */
-  authenticateDeferringThrottle(
-    tenantId: string,
-    clientId: string,
-    clientSecret: string,
-    requestId?: string,
-  ): Promise<VendorRecord> {
-    return this.verifySecret(tenantId, clientId, clientSecret, requestId, true);
-  }
-
-  /** The failure counter and the count at which it refuses, for a store step that checks it (`takeBound`). */
-  throttleOf(tenantId: string, clientId: string): { key: string; limit: number } {
-    return { key: StoreKeys.failedClientAuth(tenantId, clientId), limit: this.policy.clientFailuresPerMinute };
-  }
-
-  /** The 429 of a throttled client. */
-  throttled(): HandoverError {
-    return new HandoverError('too_many_requests', 'too many failed requests for this client; retry later', {
-      retryAfter: WINDOW_SECONDS,
-    });
+    const vendor = await this.vendors.find(tenantId, clientId, requestId);
+    // Hash even for an unknown client, so the answer takes the same time either way.
+    const valid = this.hasher.verify(clientSecret, vendor?.secretHash ?? 'no-such-client');
+    if (!vendor || !valid) {
+      await this.recordFailure(tenantId, clientId);
+      throw new HandoverError('invalid_client', 'client authentication failed');
+    }
+    return vendor;
   }
 
   /** Counts a failed grant (bad, expired or reused code) against the vendor. */
@@ -61,24 +43,12 @@ export class ClientAuthenticator {
     await this.store.increment(StoreKeys.failedClientAuth(tenantId, clientId), WINDOW_SECONDS);
   }
 
-  private async verifySecret(
-    tenantId: string,
-    clientId: string,
-    clientSecret: string,
-    requestId: string | undefined,
-    throttleUnread: boolean,
-  ): Promise<VendorRecord> {
-    const vendor = await this.vendors.find(tenantId, clientId, requestId);
-    // Hash even for an unknown client, so the answer takes the same time either way.
-    const valid = this.hasher.verify(clientSecret, vendor?.secretHash ?? 'no-such-client');
-    if (vendor && valid) return vendor;
-    if (throttleUnread) await this.refuseIfThrottled(tenantId, clientId);
-    await this.recordFailure(tenantId, clientId);
-    throw new HandoverError('invalid_client', 'client authentication failed');
-  }
-
   private async refuseIfThrottled(tenantId: string, clientId: string): Promise<void> {
     const failures = Number((await this.store.get(StoreKeys.failedClientAuth(tenantId, clientId))) ?? 0);
-    if (failures >= this.policy.clientFailuresPerMinute) throw this.throttled();
+    if (failures >= this.policy.clientFailuresPerMinute) {
+      throw new HandoverError('too_many_requests', 'too many failed requests for this client; retry later', {
+        retryAfter: WINDOW_SECONDS,
+      });
+    }
   }
 }

@@ -266,6 +266,35 @@ describe(CodeExchangeService.name, () => {
     await expect(t.exchange(code)).rejects.toMatchObject({ code: 'too_many_requests' });
   });
 
+  it('should answer a throttled client 429 whatever its secret, without counting or burning anything', async () => {
+    const store = new MemoryShortLivedStore();
+    t = buildTokenServices(store, { sessionTtlSeconds: 3600, clientFailuresPerMinute: 2 });
+    sid = await t.openSession();
+    const { code } = await issue();
+    for (let guess = 0; guess < 2; guess++) {
+      await expect(t.exchange(randomBytes(32).toString('base64url'))).rejects.toMatchObject({ code: 'invalid_grant' });
+    }
+
+    await expect(t.exchange(code)).rejects.toMatchObject({ code: 'too_many_requests', retryAfter: 60 });
+    await expect(
+      t.exchanger.exchange({ tenantId, issuer, clientId: 'vendor-a', clientSecret: 'wrong', code }),
+    ).rejects.toMatchObject({ code: 'too_many_requests' });
+    await expect(store.get(`client-failures:${tenantId}:vendor-a`)).resolves.toBe('2');
+    await expect(store.get(`code:${createHash('sha256').update(code).digest('base64url')}`)).resolves.not.toBeNull();
+  });
+
+  it('should answer a malformed verifier with invalid_request and keep the code', async () => {
+    const verifier = randomBytes(40).toString('base64url');
+    const { code } = await issue('vendor-a', { codeChallenge: s256(verifier), codeChallengeMethod: 'S256' });
+
+    await expect(t.exchange(code, 'vendor-a', { codeVerifier: 'short' })).rejects.toMatchObject({
+      code: 'invalid_request',
+    });
+    await expect(t.exchange(code, 'vendor-a', { codeVerifier: verifier })).resolves.toMatchObject({
+      token_type: 'Bearer',
+    });
+  });
+
   it("should not let another vendor burn a vendor's code (CX-04)", async () => {
     const { code } = await issue();
     await expect(t.exchange(code, 'vendor-b')).rejects.toMatchObject({ code: 'invalid_grant' });

@@ -496,8 +496,12 @@ function summarize(runs: RunRecord[]): string {
     ratioTable,
     '',
     `- Faster peer configuration: ${faster ? LABEL[faster] : 'none measured'}.`,
-    `- Handover embedded ran with HANDOVER_GATEWAY_THREAD=${GATEWAY_THREAD} (BENCH_GATEWAY_THREAD): the gateway ` +
-      (GATEWAY_THREAD === '1' ? 'on a worker thread of its own.' : 'on the one event loop of the five apps.'),
+    ...(TARGETS.includes('embedded')
+      ? [
+          `- Handover embedded ran with HANDOVER_GATEWAY_THREAD=${GATEWAY_THREAD} (BENCH_GATEWAY_THREAD): the gateway ` +
+            (GATEWAY_THREAD === '1' ? 'on a worker thread of its own.' : 'on the one event loop of the five apps.'),
+        ]
+      : []),
     ...(Number.isFinite(firstStartRssMb)
       ? [
           `- Handover embedded is measured on its second start on one data directory; its first start (PGlite's ` +

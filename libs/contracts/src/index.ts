@@ -3,7 +3,7 @@ import 'reflect-metadata';
 
 export * from './subjects.js';
 export * from './errors.js';
-export * from './validation.js';
+export { validatePayload, type PayloadClass } from './validation.js';
 export * from './tenant-slug.js';
 export * from './contract-map.js';
 export * from './token/get-jwks.js';

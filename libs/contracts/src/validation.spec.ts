@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { describe, expect, it } from '@jest/globals';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, MaxLength, validateSync } from 'class-validator';
+import { getMetadataStorage, IsInt, IsOptional, IsString, MaxLength, validateSync } from 'class-validator';
+import { EventPayloads, RequestPayloads } from './contract-map.js';
+import { ExchangeCodeRequest, IssueCodeRequest } from './token/codes.js';
 import { CreateSessionRequest, SessionUser } from './token/sessions.js';
 import { GetTenantRequest } from './user-data/get-tenant.js';
 import { HandoverError } from './errors.js';
-import { validatePayload } from './validation.js';
+import { passesCompiledRules, validatePayload, type PayloadClass } from './validation.js';
 
 describe(validatePayload.name, () => {
   it('should return an instance of the contract class for a valid payload', () => {
@@ -121,5 +123,134 @@ describe('validatePayload, as class-transformer and class-validator would do it'
     expect(validatePayload(Late, { code: 'abcdef' }).code).toBe('abcdef');
     MaxLength(3)(Late.prototype, 'code');
     expect(() => validatePayload(Late, { code: 'abcdef' })).toThrow(/code must be shorter than or equal to 3/);
+  });
+});
+
+/**
+ * The compiled rules may only ever accept what class-validator accepts: compared on every contract class with
+ * payloads drawn from values that pass and fail the usual rules (seeded, so a failure repeats).
+ */
+describe(passesCompiledRules.name, () => {
+  const options = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true };
+  const classes = [
+    ...new Set<PayloadClass<object>>([...Object.values(RequestPayloads), ...Object.values(EventPayloads)]),
+  ];
+  const uuid = '11111111-1111-4111-8111-111111111111';
+  const common: unknown[] = [
+    undefined,
+    null,
+    '',
+    'a',
+    'demo',
+    uuid,
+    'not-a-uuid',
+    'vendor-1',
+    'msg_1',
+    'user@example.com',
+    'https://vendor.example/callback',
+    '2026-11-24T00:00:00.000Z',
+    'x'.repeat(129),
+    'x'.repeat(3000),
+    0,
+    1,
+    -1,
+    1.5,
+    2 ** 40,
+    true,
+    false,
+    [],
+    ['a'],
+    ['https://vendor.example/callback'],
+    {},
+  ];
+
+  function rulesOf(cls: PayloadClass<object>) {
+    return getMetadataStorage().getTargetValidationMetadatas(cls, undefined as never, false, false, undefined);
+  }
+
+  /**
+   * Values for one property: the pool (with the allowed values of its `@IsIn` rules, as one-item lists for `each`), and the part of it that
+   * passes the property's own rules, so that whole payloads often pass too.
+   */
+  function valuesFor(cls: PayloadClass<object>, property: string): { all: unknown[]; passing: unknown[] } {
+    const listed = rulesOf(cls)
+      .filter((m) => m.propertyName === property && m.name === 'isIn')
+      .flatMap((m) => (m.constraints[0] as unknown[]).map((value) => (m.each ? [value] : value)));
+    const all = [...common, ...listed];
+    const passing = all.filter((value) =>
+      validateSync(plainToInstance(cls, { [property]: value }), options).every((e) => e.property !== property),
+    );
+    return { all, passing };
+  }
+
+  function seeded(seed: number): () => number {
+    let state = seed;
+    return () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  }
+
+  it.each(classes.map((cls) => [cls.name, cls] as const))(
+    'should accept what class-validator accepts and nothing else: %s',
+    (_name, cls) => {
+      const random = seeded(cls.name.length * 7919);
+      // Nested rules are left to class-validator: the compiled rules then accept nothing.
+      const compiled = !rulesOf(cls).some((m) => m.type === 'nestedValidation');
+      const values = new Map([...new Set(rulesOf(cls).map((m) => m.propertyName))].map((p) => [p, valuesFor(cls, p)]));
+      let accepted = 0;
+      for (let i = 0; i < 400; i++) {
+        const payload: Record<string, unknown> = {};
+        for (const [property, { all, passing }] of values) {
+          const pool = passing.length > 0 && random() < 0.85 ? passing : all;
+          const value = pool[Math.floor(random() * pool.length)];
+          if (value !== undefined || random() < 0.5) payload[property] = value;
+        }
+        if (random() < 0.1) payload.extra = 'x';
+        const instance = plainToInstance(cls, payload, { enableImplicitConversion: false });
+        const valid = validateSync(instance, options).length === 0;
+        expect(passesCompiledRules(instance)).toBe(compiled && valid);
+        if (valid) accepted++;
+      }
+      if (compiled) expect(accepted).toBeGreaterThan(0);
+    },
+  );
+
+  it('should accept the hot paths valid payloads without class-validator (issue, exchange, the logout event)', () => {
+    const payloads: [PayloadClass<object>, object][] = [
+      [IssueCodeRequest, { tenantId: uuid, sessionId: 's'.repeat(43), clientId: 'vendor-1' }],
+      [
+        IssueCodeRequest,
+        {
+          tenantId: uuid,
+          sessionId: 's',
+          clientId: 'vendor-1',
+          redirectUri: 'https://vendor.example/cb',
+          codeChallenge: 'c'.repeat(43),
+          codeChallengeMethod: 'S256',
+          scope: 'profile',
+        },
+      ],
+      [
+        ExchangeCodeRequest,
+        { tenantId: uuid, issuer: 'https://hub.example/t/demo', clientId: 'vendor-1', clientSecret: 's', code: 'c' },
+      ],
+    ];
+    for (const [cls, payload] of payloads) {
+      const instance = plainToInstance(cls, payload);
+      expect(validateSync(instance, options)).toEqual([]);
+      expect(passesCompiledRules(instance)).toBe(true);
+    }
+  });
+
+  it('should leave unknown properties, nested rules and failures to class-validator', () => {
+    expect(passesCompiledRules(plainToInstance(GetTenantRequest, { slug: 'demo', extra: 1 }))).toBe(false);
+    expect(passesCompiledRules(plainToInstance(GetTenantRequest, { slug: 42 }))).toBe(false);
+    const session = { tenantId: uuid, user: { id: uuid, login: 'demo', email: null, name: null }, authMethod: 'host' };
+    const instance = plainToInstance(CreateSessionRequest, session);
+    expect(validateSync(instance, options)).toEqual([]);
+    expect(passesCompiledRules(instance)).toBe(false);
+  });
+
+  it('should skip an optional property only when it is null or undefined', () => {
+    expect(passesCompiledRules(plainToInstance(Shape, { name: 'a', size: null }))).toBe(true);
+    expect(passesCompiledRules(plainToInstance(Shape, { name: 'a', size: 'big' }))).toBe(false);
   });
 });

@@ -1,7 +1,14 @@
 import { plainToInstance } from 'class-transformer';
 // @ts-expect-error -- class-transformer types its entry point only; the part used here is typed below.
 import { defaultMetadataStorage } from 'class-transformer/cjs/storage.js';
-import { getMetadataStorage, validateSync, type MetadataStorage, type ValidationError } from 'class-validator';
+import {
+  getMetadataStorage,
+  validateSync,
+  ValidationTypes,
+  type MetadataStorage,
+  type ValidationArguments,
+  type ValidationError,
+} from 'class-validator';
 import { HandoverError } from './errors.js';
 
 export type PayloadClass<T> = new () => T;
@@ -38,12 +45,105 @@ function cacheTargetMetadatas(storage: MetadataStorage): void {
     const add = storage[name].bind(storage) as (metadata: unknown) => void;
     storage[name] = (metadata: never) => {
       cache = new WeakMap();
+      compiledRules = new WeakMap();
       add(metadata);
     };
   }
 }
 
-cacheTargetMetadatas(getMetadataStorage());
+const storage = getMetadataStorage();
+cacheTargetMetadatas(storage);
+
+/** One property's rules: the conditions that let it be skipped (`@IsOptional`) and the checks it must pass. */
+interface PropertyRules {
+  property: string;
+  conditions: ((object: object, value: unknown) => boolean)[];
+  checks: {
+    metadata: TargetMetadatas[number];
+    constraint: { validate(value: unknown, args: ValidationArguments): unknown };
+  }[];
+}
+
+interface CompiledRules {
+  properties: ReadonlySet<string>;
+  rules: PropertyRules[];
+}
+
+/** Per class; `null` when a rule is outside what `compileRules` handles. Emptied with the metadata cache. */
+let compiledRules = new WeakMap<object, CompiledRules | null>();
+
+/**
+ * A class's rules as a flat list, for `passesCompiledRules`: the same validator functions class-validator's
+ * executor calls, with the same arguments, without its per-call grouping, error objects and container look-ups
+ * (`ConstraintMetadata.instance` searches a list). Only flat rules are compiled: custom and `@IsDefined` checks
+ * (not async), conditions (`@IsOptional`, `@ValidateIf`) and `@Allow`. Nested or promise rules leave
+ * the class to class-validator alone.
+ */
+function compileRules(cls: object): CompiledRules | null {
+  const metadatas = storage.getTargetValidationMetadatas(cls as never, undefined as never, false, false, undefined);
+  if (metadatas.length === 0) return null;
+  const byProperty = new Map<string, PropertyRules>();
+  for (const metadata of metadatas) {
+    let rules = byProperty.get(metadata.propertyName);
+    if (!rules)
+      byProperty.set(metadata.propertyName, (rules = { property: metadata.propertyName, conditions: [], checks: [] }));
+    switch (metadata.type) {
+      case ValidationTypes.WHITELIST:
+        break;
+      case ValidationTypes.CONDITIONAL_VALIDATION:
+        rules.conditions.push(metadata.constraints[0] as PropertyRules['conditions'][number]);
+        break;
+      case ValidationTypes.CUSTOM_VALIDATION:
+      case ValidationTypes.IS_DEFINED:
+        for (const constraint of storage.getTargetValidatorConstraints(metadata.constraintCls)) {
+          if (constraint.async) return null;
+          rules.checks.push({
+            metadata,
+            constraint: constraint.instance as PropertyRules['checks'][number]['constraint'],
+          });
+        }
+        break;
+      default:
+        return null;
+    }
+  }
+  return { properties: new Set(byProperty.keys()), rules: [...byProperty.values()] };
+}
+
+/**
+ * Whether `instance` passes its class's compiled rules as `validateSync` with `validatePayload`'s options would
+ * pass it: no property without rules, and for each property whose conditions hold, every check answers `true`.
+ * `false` means "not known to pass": class-validator then decides, and words the errors. So a payload is never
+ * accepted here that class-validator would refuse (validation.spec.ts compares the two on every contract).
+ */
+export function passesCompiledRules(instance: object): boolean {
+  const cls = instance.constructor as object;
+  let compiled = compiledRules.get(cls);
+  if (compiled === undefined) compiledRules.set(cls, (compiled = compileRules(cls)));
+  if (!compiled) return false;
+  for (const key of Object.keys(instance)) if (!compiled.properties.has(key)) return false;
+  const object = instance as Record<string, unknown>;
+  for (const { property, conditions, checks } of compiled.rules) {
+    const value = object[property];
+    if (!conditions.every((condition) => condition(object, value) as unknown)) continue;
+    for (const { metadata, constraint } of checks) {
+      if (metadata.validateIf && !metadata.validateIf(object, value)) continue;
+      const args: ValidationArguments = {
+        targetName: (cls as { name?: string }).name as string,
+        property,
+        object,
+        value,
+        constraints: metadata.constraints,
+      };
+      if (metadata.each && (Array.isArray(value) || value instanceof Set || value instanceof Map)) {
+        for (const item of value instanceof Map ? value.values() : value) {
+          if (constraint.validate(item, args) !== true) return false;
+        }
+      } else if (constraint.validate(value, args) !== true) return false;
+    }
+  }
+  return true;
+}
 
 /** The part of class-transformer's metadata storage that says whether a class has any of its decorators. */
 interface TransformerMetadataStorage {
@@ -132,6 +232,7 @@ export function validatePayload<T extends object>(cls: PayloadClass<T>, value: u
     throw new HandoverError('invalid_request', 'the payload must be a JSON object');
   }
   const instance = toInstance(cls, value);
+  if (passesCompiledRules(instance)) return instance;
   const errors = validateSync(instance, {
     whitelist: true,
     forbidNonWhitelisted: true,

@@ -1,7 +1,6 @@
 // Processes a benchmark starts: spawned by path, watched, stopped by PID (SIGTERM, then SIGKILL), never by name.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,17 +11,8 @@ const MAX_CAPTURE = 64 * 1024;
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+// Ports below the kernel's ephemeral range, so an outgoing connection cannot take one before its server binds it.
+export { freePort } from '#testing';
 
 export type Env = Record<string, string>;
 
